@@ -1,0 +1,99 @@
+"""Answer handout questions, one reply per question the patient asked."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.clinic import clinic
+from actions.knowledge import knowledge, render_contacts, render_quotes, render_topic
+
+PHASE_SLOT = "procedure_phase"
+LAST_TOPICS_SLOT = "last_topics"
+QUESTION_ENTITY = "question_topic"
+
+CANNOT_ANSWER = (
+    "I'm sorry, I can't answer that. I can only answer questions about your medial branch "
+    "neurotomy from {clinic}'s handouts, in English: what the procedure is, getting ready, "
+    "what happens during it, going home, care at home, pain relief, follow-up, and when to "
+    "call for help."
+)
+PARTLY_ANSWERED = "I couldn't answer every part of your message from the handouts."
+
+
+def asked_topics(tracker: Tracker) -> List[str]:
+    """The topics of the latest message: its intent, then any extra questions in it."""
+    topics = knowledge().topics
+    latest = tracker.latest_message or {}
+    intent = (latest.get("intent") or {}).get("name")
+    found = [intent] if intent in topics else []
+    for entity in latest.get("entities") or []:
+        value = entity.get("value")
+        if entity.get("entity") == QUESTION_ENTITY and value in topics and value not in found:
+            found.append(value)
+    return found
+
+
+def cannot_answer_text() -> str:
+    """The honest 'I can't answer that' with the care team's numbers and the handout's advice."""
+    kb, details = knowledge(), clinic()
+    return "\n\n".join(
+        [
+            CANNOT_ANSWER.format(clinic=details.clinic_name),
+            render_quotes(kb.general, kb.titles),
+            render_contacts(details),
+        ]
+    )
+
+
+class ActionAnswerQuestion(Action):
+    """Quotes the handouts for every topic asked; says plainly when it has no answer."""
+
+    def name(self) -> Text:
+        return "action_answer_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        topics = asked_topics(tracker)
+        if not topics:
+            dispatcher.utter_message(text=cannot_answer_text())
+            return [SlotSet(LAST_TOPICS_SLOT, None)]
+        kb, details = knowledge(), clinic()
+        phase: Optional[str] = tracker.get_slot(PHASE_SLOT)
+        for name in topics:
+            dispatcher.utter_message(text=render_topic(kb.topics[name], phase, kb, details))
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent not in kb.topics:
+            dispatcher.utter_message(text=PARTLY_ANSWERED + " " + render_contacts(details))
+        return [SlotSet(LAST_TOPICS_SLOT, topics)]
+
+
+class ActionAcknowledgePhase(Action):
+    """After the patient says whether they have had the procedure, answer for that phase.
+
+    The slot itself is filled by the domain's slot mappings; this action re-answers the
+    last timing-dependent question for the phase now known, so the patient does not have
+    to ask again.
+    """
+
+    def name(self) -> Text:
+        return "action_acknowledge_phase"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        kb, details = knowledge(), clinic()
+        phase = tracker.get_slot(PHASE_SLOT)
+        last = [kb.topics[t] for t in tracker.get_slot(LAST_TOPICS_SLOT) or [] if t in kb.topics]
+        timing = [t for t in last if t.timing]
+        if phase and timing:
+            dispatcher.utter_message(text="Thanks, that helps. Here is the answer for you:")
+            for topic in timing:
+                dispatcher.utter_message(text=render_topic(topic, phase, kb, details))
+        else:
+            dispatcher.utter_message(response=f"utter_noted_{phase}" if phase else "utter_noted")
+        return []

@@ -1,0 +1,1 @@
+"""Custom Rasa NLU components of the spine-clinic assistant."""

@@ -1,0 +1,113 @@
+"""Tell whether a message is about before or after the procedure.
+
+Answers about eating, medicines, driving and activity differ before and after the
+procedure. This extractor finds explicit timing cues ("before my procedure", "had it done
+yesterday") and emits a `procedure_phase` entity that fills the slot of the same name.
+It is rule-based on purpose: a wrong guess changes medical instructions, so it only
+speaks when the cue is plain and stays silent when a message names both phases.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+ENTITY = "procedure_phase"
+
+_PROCEDURE = (
+    r"(?:(?:the|my|his|her|your|their|our|this)\s+)?"
+    r"(?:procedure|procedre|proceedure|treatment|neurotomy|ablation|rfa|injection|surgery|"
+    r"appointment|appt|op|operation|nerve burn(?:ing)?|it)\b"
+)
+
+CUES: Dict[str, List[str]] = {
+    "before": [
+        r"\b(?:before|b4|prior to|ahead of)\s+" + _PROCEDURE,
+        r"\b(?:before|b4)\s*\?",
+        r"^\s*(?:can|could|should|do|does|is|are|may|what|when|how)\b[^.!?]*\b(?:before|b4)\s*$",
+        r"\bbefore\s*(?:and|or|&|/)\s*after\b",
+        r"\bbeforehand\b",
+        r"\bpre[- ]?(?:op|procedure|treatment)\b",
+        r"\b(?:have|having|getting|get)\s+(?:it|the procedure|my procedure)\s+"
+        r"(?:done\s+)?(?:tomorrow|tmrw|next|on)\b",
+        r"\b(?:haven'?t|have not|havent|not)\s+(?:had|been done|gone)\b.*\byet\b",
+        r"\b(?:procedure|appointment|neurotomy|ablation|rfa)\s+(?:is|'s)\s+"
+        r"(?:tomorrow|tmrw|next|on|coming|scheduled|in \d+)",
+        r"\bnight before\b",
+    ],
+    "after": [
+        r"\b(?:after|aftr|post|following|since)\s+" + _PROCEDURE,
+        r"\bafter\s*\?",
+        r"^\s*(?:can|could|should|do|does|is|are|may|what|when|how)\b[^.!?]*\bafter\s*$",
+        r"\bafterwards?\b",
+        r"\bpost[- ]?(?:op|procedure|treatment)\b",
+        r"(?<!n't )(?<!nt )(?<!not )(?<!never )(?<!yet )\b(?:had|did|got)\s+(?:it|the procedure|my procedure|the ablation|my ablation|"
+        r"the neurotomy|my neurotomy|the rfa|my rfa)\b(?:\s+done)?",
+        r"\b(?:just\s+)?got\s+(?:back\s+)?home\b",
+        r"\b(?:was|got)\s+(?:done|discharged)\s+(?:yesterday|today|this morning|last)",
+    ],
+}
+
+_COMPILED = {
+    phase: [re.compile(pattern, re.IGNORECASE) for pattern in patterns]
+    for phase, patterns in CUES.items()
+}
+
+
+def find_phase(text: str) -> Optional[Dict[str, Any]]:
+    """The phase the text plainly refers to, with the cue's span; None if none or both."""
+    found: Dict[str, re.Match[str]] = {}
+    for phase, patterns in _COMPILED.items():
+        for pattern in patterns:
+            match = pattern.search(text)
+            if match:
+                found[phase] = match
+                break
+    if len(found) != 1:
+        return None
+    phase, match = next(iter(found.items()))
+    return {"value": phase, "start": match.start(), "end": match.end()}
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
+)
+class PhaseExtractor(GraphComponent, EntityExtractorMixin):
+    """Emits a `procedure_phase` entity (before/after) from plain timing cues."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> PhaseExtractor:
+        """Creates the component; it has no state to train or load."""
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Adds the phase entity to each message that names one phase plainly."""
+        for message in messages:
+            text = message.get(TEXT) or ""
+            phase = find_phase(text[:2000])
+            if phase is None:
+                continue
+            entity = {
+                "entity": ENTITY,
+                "value": phase["value"],
+                "start": phase["start"],
+                "end": phase["end"],
+                "confidence": 1.0,
+                "extractor": self.__class__.__name__,
+            }
+            message.set(ENTITIES, message.get(ENTITIES, []) + [entity], add_to_output=True)
+        return messages

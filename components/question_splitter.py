@@ -1,0 +1,146 @@
+"""Find every handout question in a message that asks more than one.
+
+The intent classifier gives one intent per message, but patients write "can i shower
+and when can i drive?". This component cuts the message into questions
+(`components.segments`) and classifies each piece with its own small model, trained on
+the same NLU data. Each topic found besides the message's main intent is added as a
+`question_topic` entity, so the answer action can reply to all of them. It only adds
+topics it is confident about: an unrelated quote is worse than a missing one, and the
+patient can still ask again.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Dict, List, Optional, Text
+
+import joblib
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.shared.nlu.training_data.message import Message
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from components.segments import split_questions
+
+logger = logging.getLogger(__name__)
+
+ENTITY = "question_topic"
+MODEL_FILE = "segment_classifier.joblib"
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True
+)
+class QuestionSplitter(GraphComponent, EntityExtractorMixin):
+    """Adds a `question_topic` entity for each extra question in a message."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """Which intents count as topics, and how sure a piece's topic must be."""
+        return {"topic_pattern": r"^ask_(?!capabilities$)", "threshold": 0.55}
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: Optional[Pipeline] = None,
+    ) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._topic = re.compile(self._config["topic_pattern"])
+        self._storage = model_storage
+        self._resource = resource
+        self._model = model
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> QuestionSplitter:
+        """Creates an untrained component."""
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> QuestionSplitter:
+        """Loads the trained segment classifier."""
+        model = None
+        try:
+            with model_storage.read_from(resource) as directory:
+                model = joblib.load(directory / MODEL_FILE)
+        except (ValueError, FileNotFoundError):
+            logger.warning("QuestionSplitter has no trained model; it will add nothing.")
+        return cls(config, model_storage, resource, model)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Trains a character n-gram classifier on the NLU examples."""
+        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
+        texts = [m.get(TEXT) for m in examples]
+        labels = [m.get(INTENT) for m in examples]
+        if len(set(labels)) < 2:
+            return self._resource
+        features = FeatureUnion(
+            [
+                ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
+                ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
+            ]
+        )
+        model = Pipeline([("features", features), ("clf", LogisticRegression(C=20, max_iter=2000))])
+        model.fit(texts, labels)
+        self._model = model
+        with self._storage.write_to(self._resource) as directory:
+            joblib.dump(model, directory / MODEL_FILE)
+        return self._resource
+
+    def topics(self, text: str) -> List[Dict[str, Any]]:
+        """The confident topic of each question piece of a multi-question text."""
+        pieces = split_questions(text)
+        if self._model is None or len(pieces) < 2:
+            return []
+        probabilities = self._model.predict_proba([p.text for p in pieces])
+        classes = list(self._model.classes_)
+        found = []
+        for piece, row in zip(pieces, probabilities):
+            best = int(row.argmax())
+            intent = classes[best]
+            if row[best] >= self._config["threshold"] and self._topic.search(intent):
+                found.append(
+                    {"value": intent, "start": piece.start, "end": piece.end, "confidence": float(row[best])}
+                )
+        return found
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Adds one entity per extra topic, in the order the patient asked them."""
+        for message in messages:
+            main = (message.get(INTENT) or {}).get("name")
+            seen = {main}
+            extra = []
+            for topic in self.topics(message.get(TEXT) or ""):
+                if topic["value"] in seen:
+                    continue
+                seen.add(topic["value"])
+                extra.append({"entity": ENTITY, "extractor": self.__class__.__name__, **topic})
+            if extra:
+                message.set(ENTITIES, message.get(ENTITIES, []) + extra, add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Adds nothing to training data: the entities exist only at inference."""
+        return training_data
