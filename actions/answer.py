@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -21,6 +21,11 @@ CANNOT_ANSWER = (
     "what happens during it, going home, care at home, pain relief, follow-up, and when to "
     "call for help."
 )
+NOTED = {
+    "before": "Thanks. I'll answer for before your procedure from now on.",
+    "after": "Thanks. I'll answer for after your procedure from now on.",
+    None: "Thanks. What would you like to know?",
+}
 PARTLY_ANSWERED = "I couldn't answer every part of your message from the handouts."
 
 
@@ -52,18 +57,18 @@ def cannot_answer_text() -> str:
 class ActionAnswerQuestion(Action):
     """Quotes the handouts for every topic asked; says plainly when it has no answer."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_answer_question"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         topics = asked_topics(tracker)
         if not topics:
             dispatcher.utter_message(text=cannot_answer_text())
             return [SlotSet(LAST_TOPICS_SLOT, None)]
         kb, details = knowledge(), clinic()
-        phase: Optional[str] = tracker.get_slot(PHASE_SLOT)
+        phase: str | None = tracker.get_slot(PHASE_SLOT)
         for name in topics:
             dispatcher.utter_message(text=render_topic(kb.topics[name], phase, kb, details))
         intent = (tracker.latest_message.get("intent") or {}).get("name")
@@ -80,12 +85,12 @@ class ActionAcknowledgePhase(Action):
     to ask again.
     """
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_acknowledge_phase"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         kb, details = knowledge(), clinic()
         phase = tracker.get_slot(PHASE_SLOT)
         last = [kb.topics[t] for t in tracker.get_slot(LAST_TOPICS_SLOT) or [] if t in kb.topics]
@@ -95,5 +100,5 @@ class ActionAcknowledgePhase(Action):
             for topic in timing:
                 dispatcher.utter_message(text=render_topic(topic, phase, kb, details))
         else:
-            dispatcher.utter_message(response=f"utter_noted_{phase}" if phase else "utter_noted")
+            dispatcher.utter_message(text=NOTED.get(phase, NOTED[None]))
         return []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -19,12 +19,12 @@ HANDOFF = (
 class ActionContactCareTeam(Action):
     """Gives the care team's numbers; this assistant does not book or transfer calls."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_contact_care_team"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         kb, details = knowledge(), clinic()
         dispatcher.utter_message(
             text="\n\n".join(

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping
 
 import yaml
 
@@ -29,7 +29,7 @@ class Clinic:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def load_clinic(path: Path = CLINIC_FILE, environ: Optional[Mapping[str, str]] = None) -> Clinic:
+def load_clinic(path: Path = CLINIC_FILE, environ: Mapping[str, str] | None = None) -> Clinic:
     """Reads the file, then lets CLINIC_<FIELD> environment variables override it."""
     environ = os.environ if environ is None else environ
     values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import yaml
 
@@ -38,7 +38,7 @@ class Answer:
     """What one topic (or one phase of a topic) says: quotes and an optional note."""
 
     quotes: Tuple[Quote, ...] = ()
-    note: Optional[str] = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Topic:
 
     name: str
     label: str
-    answer: Optional[Answer] = None
+    answer: Answer | None = None
     phases: Dict[str, Answer] = field(default_factory=dict)
     contacts: bool = False
 
@@ -136,7 +136,7 @@ def render_contacts(clinic: Clinic) -> str:
     )
 
 
-def render_topic(topic: Topic, phase: Optional[str], kb: Knowledge, clinic: Clinic) -> str:
+def render_topic(topic: Topic, phase: str | None, kb: Knowledge, clinic: Clinic) -> str:
     """The whole reply for one topic, given what the conversation says about timing."""
     if topic.answer is not None:
         parts = [render_answer(topic.answer, kb.titles)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
@@ -16,13 +16,13 @@ CARRIED_OVER = ("procedure_phase",)
 class ActionSessionStart(Action):
     """Starts a session like Rasa's default, carrying over what the patient told us."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_session_start"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
-        events: List[Dict[Text, Any]] = [SessionStarted()]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        events: List[Dict[str, Any]] = [SessionStarted()]
         events += [SlotSet(name, value) for name, value in clinic().as_slots().items()]
         events += [
             SlotSet(name, tracker.get_slot(name))

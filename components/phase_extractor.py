@@ -10,7 +10,7 @@ speaks when the cue is plain and stays silent when a message names both phases.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -49,8 +49,8 @@ CUES: Dict[str, List[str]] = {
         r"^\s*(?:can|could|should|do|does|is|are|may|what|when|how)\b[^.!?]*\bafter\s*$",
         r"\bafterwards?\b",
         r"\bpost[- ]?(?:op|procedure|treatment)\b",
-        r"(?<!n't )(?<!nt )(?<!not )(?<!never )(?<!yet )\b(?:had|did|got)\s+(?:it|the procedure|my procedure|the ablation|my ablation|"
-        r"the neurotomy|my neurotomy|the rfa|my rfa)\b(?:\s+done)?",
+        r"(?<!n't )(?<!nt )(?<!not )(?<!never )(?<!yet )\b(?:had|did|got)\s+"
+        r"(?:it|(?:the|my) (?:procedure|ablation|neurotomy|rfa))\b(?:\s+done)?",
         r"\b(?:just\s+)?got\s+(?:back\s+)?home\b",
         r"\b(?:was|got)\s+(?:done|discharged)\s+(?:yesterday|today|this morning|last)",
     ],
@@ -62,7 +62,7 @@ _COMPILED = {
 }
 
 
-def find_phase(text: str) -> Optional[Dict[str, Any]]:
+def find_phase(text: str) -> Dict[str, Any] | None:
     """The phase the text plainly refers to, with the cue's span; None if none or both."""
     found: Dict[str, re.Match[str]] = {}
     for phase, patterns in _COMPILED.items():
@@ -86,7 +86,7 @@ class PhaseExtractor(GraphComponent, EntityExtractorMixin):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List
 
 import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -22,8 +22,8 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
-from rasa.shared.nlu.training_data.training_data import TrainingData
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -43,16 +43,16 @@ class QuestionSplitter(GraphComponent, EntityExtractorMixin):
     """Adds a `question_topic` entity for each extra question in a message."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         """Which intents count as topics, and how sure a piece's topic must be."""
         return {"topic_pattern": r"^ask_(?!capabilities$)", "threshold": 0.55}
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        model: Optional[Pipeline] = None,
+        model: Pipeline | None = None,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._topic = re.compile(self._config["topic_pattern"])
@@ -63,7 +63,7 @@ class QuestionSplitter(GraphComponent, EntityExtractorMixin):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -74,7 +74,7 @@ class QuestionSplitter(GraphComponent, EntityExtractorMixin):
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
@@ -117,7 +117,7 @@ class QuestionSplitter(GraphComponent, EntityExtractorMixin):
         probabilities = self._model.predict_proba([p.text for p in pieces])
         classes = list(self._model.classes_)
         found = []
-        for piece, row in zip(pieces, probabilities):
+        for piece, row in zip(pieces, probabilities, strict=False):
             best = int(row.argmax())
             intent = classes[best]
             if row[best] >= self._config["threshold"] and self._topic.search(intent):

@@ -1,0 +1,66 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything else here is
+# what they are made of.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.10 2>/dev/null || echo python3)
+VENV := .venv
+BIN := $(VENV)/bin
+MODEL := models/current.tar.gz
+TRAIN_INPUTS := config.yml domain.yml $(shell find data components -name '*.yml' -o -name '*.py' -o -name '*.txt' | sort)
+
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONDONTWRITEBYTECODE := 1
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export RASA_TELEMETRY_ENABLED := false
+
+.PHONY: help install train run shell actions test lint validate test-unit test-nlu test-stories test-e2e bench clean
+
+help:
+	@echo "make run    install if needed, train if the data changed, start the assistant"
+	@echo "make test   everything CI runs"
+	@echo "make shell  chat in the terminal;  make bench  measure speed and memory"
+
+$(BIN)/.installed: requirements.lock requirements-dev.lock
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 10), "Rasa 3.6 needs Python 3.10, found " + sys.version' 
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==24.0
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock -r requirements-dev.lock
+	$(BIN)/pip check
+	touch $@
+
+install: $(BIN)/.installed
+
+$(MODEL): $(BIN)/.installed $(TRAIN_INPUTS)
+	@mkdir -p models
+	@echo "Training the model (about a minute)..."
+	@start=$$SECONDS; \
+	$(BIN)/rasa train --fixed-model-name current --out models > models/train.log 2>&1 \
+	  || { tail -40 models/train.log; exit 1; }; \
+	echo $$((SECONDS - start)) > models/train_seconds.txt
+	@echo "Trained in $$(cat models/train_seconds.txt) s; model at $(MODEL)"
+	@touch $@
+
+train: $(MODEL)
+
+run: $(MODEL)
+	@scripts/run.sh
+
+shell: $(MODEL)
+	@scripts/run.sh shell
+
+test: $(MODEL)
+	scripts/test.sh
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/hadolint Dockerfile
+
+validate: $(BIN)/.installed
+	$(BIN)/rasa data validate --fail-on-warnings > models/validate.log 2>&1 || { cat models/validate.log; exit 1; }
+
+bench: $(MODEL)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf models results .pytest_cache .ruff_cache
