@@ -45,7 +45,7 @@ def asked_topics(tracker: Tracker) -> List[str]:
 def cannot_answer_text() -> str:
     """The honest 'I can't answer that' with the care team's numbers and the handout's advice."""
     kb, details = knowledge(), clinic()
-    return "\n\n".join(
+    return "\n".join(
         [
             CANNOT_ANSWER.format(clinic=details.clinic_name),
             render_quotes(kb.general, kb.titles),

@@ -27,7 +27,7 @@ class ActionContactCareTeam(Action):
     ) -> List[Dict[str, Any]]:
         kb, details = knowledge(), clinic()
         dispatcher.utter_message(
-            text="\n\n".join(
+            text="\n".join(
                 [
                     HANDOFF.format(emergency=details.emergency_number),
                     render_contacts(details),

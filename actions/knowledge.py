@@ -1,5 +1,8 @@
 """The handout knowledge: which quotes answer which topic, and how a reply reads.
 
+Blocks are separated by single line breaks: Rasa's REST channel cuts a text at blank lines
+into separate messages, and one question must get one message (SMS patients pay for each).
+
 Everything medical that the assistant says comes from data/handouts/answers.yml, whose
 quotes tests/test_quotes.py checks word for word against the handouts. This module only
 arranges them: quotes between “ and ”, each block followed by its handout's title, and
@@ -116,7 +119,7 @@ def render_quotes(quotes: Tuple[Quote, ...], titles: Dict[str, str]) -> str:
             blocks.append(f"{lines}\n— {titles[group[-1].source]}")
             group = []
         group.append(quote)
-    return "\n\n".join(blocks)
+    return "\n".join(blocks)
 
 
 def render_answer(answer: Answer, titles: Dict[str, str]) -> str:
@@ -124,7 +127,7 @@ def render_answer(answer: Answer, titles: Dict[str, str]) -> str:
     parts = [render_quotes(answer.quotes, titles)] if answer.quotes else []
     if answer.note:
         parts.append(answer.note)
-    return "\n\n".join(parts)
+    return "\n".join(parts)
 
 
 def render_contacts(clinic: Clinic) -> str:
@@ -149,4 +152,4 @@ def render_topic(topic: Topic, phase: str | None, kb: Knowledge, clinic: Clinic)
         parts.append(ASK_PHASE_HINT)
     if topic.contacts:
         parts.append(render_contacts(clinic))
-    return "\n\n".join(parts)
+    return "\n".join(parts)

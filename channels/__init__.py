@@ -1,0 +1,1 @@
+"""Input channels of the spine-clinic assistant."""
