@@ -1,112 +1,16 @@
-"""Shared test helpers: project paths and the real Rasa and action servers."""
+"""Shared test fixtures: the real Rasa and action servers with a test clinic's details."""
 
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Iterator
 
 import pytest
-import requests
 
-PROJECT = Path(__file__).resolve().parent.parent
-BIN = PROJECT / ".venv" / "bin"
-MODEL = PROJECT / "models" / "current.tar.gz"
+from devtools.servers import MODEL, PROJECT, Servers
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(url, timeout=2).ok:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} did not start in {timeout} s:\n{log.read_text()[-3000:]}")
-
-
-@dataclass
-class Servers:
-    """A real action server and Rasa server on free ports, sharing one SQLite tracker store."""
-
-    workdir: Path
-    env: Dict[str, str]
-    rasa_port: int = field(default_factory=free_port)
-    actions_port: int = field(default_factory=free_port)
-    processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
-
-    @property
-    def rest_url(self) -> str:
-        return f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook"
-
-    def _endpoints(self) -> Path:
-        path = self.workdir / "endpoints.yml"
-        path.write_text(
-            f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"
-            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {self.workdir / 'trackers.db'}\n"
-        )
-        return path
-
-    def _start(self, name: str, args: List[str], health: str) -> None:
-        log = self.workdir / f"{name}.log"
-        with log.open("ab") as out:
-            process = subprocess.Popen(
-                [str(BIN / "rasa"), *args], cwd=PROJECT, env=self.env, stdout=out, stderr=subprocess.STDOUT
-            )
-        self.processes[name] = process
-        wait_until_up(health, process, log)
-
-    def start_actions(self) -> None:
-        self._start(
-            "actions",
-            ["run", "actions", "--actions", "actions", "--port", str(self.actions_port)],
-            f"http://127.0.0.1:{self.actions_port}/health",
-        )
-
-    def start_rasa(self) -> None:
-        self._start(
-            "rasa",
-            ["run", "--model", str(MODEL), "--port", str(self.rasa_port), "--endpoints",
-             str(self._endpoints()), "--credentials", str(PROJECT / "credentials.yml")],
-            f"http://127.0.0.1:{self.rasa_port}/",
-        )
-
-    def stop(self, name: str) -> None:
-        process = self.processes.pop(name, None)
-        if process and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-    def stop_all(self) -> None:
-        for name in list(self.processes):
-            self.stop(name)
-
-    def ask(self, sender: str, text: str) -> List[str]:
-        """Sends one message over REST and returns the texts of the replies."""
-        response = requests.post(self.rest_url, json={"sender": sender, "message": text}, timeout=60)
-        response.raise_for_status()
-        return [m.get("text", "") for m in response.json()]
-
-    def post_raw(self, body: bytes, content_type: str = "application/json") -> requests.Response:
-        return requests.post(self.rest_url, data=body, headers={"Content-Type": content_type}, timeout=60)
-
+__all__ = ["MODEL", "PROJECT", "Servers", "TEST_CLINIC", "conversation_id"]
 
 TEST_CLINIC = {
     "CLINIC_NAME": "Test Spine Centre",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.conftest import TEST_CLINIC, Servers, conversation_id
@@ -35,7 +37,8 @@ def test_timing_question_gives_both_answers_until_the_patient_says_which(servers
 
 
 def test_a_message_with_two_questions_gets_both_answers(servers: Servers) -> None:
-    reply = joined(servers.ask(conversation_id("two"), "can i shower tonight and when can i go back to work?"))
+    message = "can i shower tonight and when can i go back to work?"
+    reply = joined(servers.ask(conversation_id("two"), message))
     assert SHOWER in reply and WORK in reply
 
 
@@ -58,7 +61,7 @@ def test_greeting_names_the_configured_clinic(servers: Servers) -> None:
 )
 def test_odd_messages_get_a_clear_reply_and_the_server_keeps_serving(servers: Servers, text: str) -> None:
     sender = conversation_id("odd")
-    response = servers.post_raw(__import__("json").dumps({"sender": sender, "message": text}).encode())
+    response = servers.post_raw(json.dumps({"sender": sender, "message": text}).encode())
     assert response.status_code == 200 or 400 <= response.status_code < 500
     if response.status_code == 200 and text.strip():
         replies = [m.get("text", "") for m in response.json()]

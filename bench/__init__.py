@@ -1,0 +1,1 @@
+"""Speed and memory benchmark of the assistant (`make bench`)."""
