@@ -49,8 +49,9 @@ CUES: Dict[str, List[str]] = {
         r"^\s*(?:can|could|should|do|does|is|are|may|what|when|how)\b[^.!?]*\bafter\s*$",
         r"\bafterwards?\b",
         r"\bpost[- ]?(?:op|procedure|treatment)\b",
-        r"(?<!n't )(?<!nt )(?<!not )(?<!never )(?<!yet )\b(?:had|did|got)\s+"
+        r"(?<!n't )(?<!nt )(?<!not )(?<!never )(?<!yet )\b(?:had|did)\s+"
         r"(?:it|(?:the|my) (?:procedure|ablation|neurotomy|rfa))\b(?:\s+done)?",
+        r"\bgot\s+(?:it|(?:the|my) (?:procedure|ablation|neurotomy|rfa))\s+done\b",
         r"\b(?:just\s+)?got\s+(?:back\s+)?home\b",
         r"\b(?:was|got)\s+(?:done|discharged)\s+(?:yesterday|today|this morning|last)",
     ],

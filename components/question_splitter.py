@@ -2,11 +2,11 @@
 
 The intent classifier gives one intent per message, but patients write "can i shower
 and when can i drive?". This component cuts the message into questions
-(`components.segments`) and classifies each piece with its own small model, trained on
-the same NLU data. Each topic found besides the message's main intent is added as a
-`question_topic` entity, so the answer action can reply to all of them. It only adds
-topics it is confident about: an unrelated quote is worse than a missing one, and the
-patient can still ask again.
+(`components.segments`) and classifies each piece with its own copy of the intent model
+(`components.text_model`), trained on the same NLU data. Each topic found besides the
+message's main intent is added as a `question_topic` entity, so the answer action can
+reply to all of them. It only adds topics it is confident about: an unrelated quote is
+worse than a missing one, and the patient can still ask again.
 """
 
 from __future__ import annotations
@@ -24,11 +24,10 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.pipeline import Pipeline
 
 from components.segments import split_questions
+from components.text_model import build_text_model, confidences
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ class QuestionSplitter(GraphComponent, EntityExtractorMixin):
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         """Which intents count as topics, and how sure a piece's topic must be."""
-        return {"topic_pattern": r"^ask_(?!capabilities$)", "threshold": 0.55}
+        return {"topic_pattern": r"^ask_(?!capabilities$)", "threshold": 0.6, "temperature": 8.0}
 
     def __init__(
         self,
@@ -90,19 +89,13 @@ class QuestionSplitter(GraphComponent, EntityExtractorMixin):
         return cls(config, model_storage, resource, model)
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Trains a character n-gram classifier on the NLU examples."""
+        """Trains the shared text model on the NLU examples."""
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
         texts = [m.get(TEXT) for m in examples]
         labels = [m.get(INTENT) for m in examples]
         if len(set(labels)) < 2:
             return self._resource
-        features = FeatureUnion(
-            [
-                ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
-                ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
-            ]
-        )
-        model = Pipeline([("features", features), ("clf", LogisticRegression(C=20, max_iter=2000))])
+        model = build_text_model()
         model.fit(texts, labels)
         self._model = model
         with self._storage.write_to(self._resource) as directory:
@@ -114,7 +107,7 @@ class QuestionSplitter(GraphComponent, EntityExtractorMixin):
         pieces = split_questions(text)
         if self._model is None or len(pieces) < 2:
             return []
-        probabilities = self._model.predict_proba([p.text for p in pieces])
+        probabilities = confidences(self._model, [p.text for p in pieces], self._config["temperature"])
         classes = list(self._model.classes_)
         found = []
         for piece, row in zip(pieces, probabilities, strict=False):

@@ -32,6 +32,7 @@ def test_plain_cues(text: str, phase: str) -> None:
         "what should i do before and after the procedure",
         "can i eat something after lunch",
         "can i shower",
+        "ok got it thanks",
         "",
     ],
 )
