@@ -15,30 +15,25 @@ import logging
 import re
 from typing import Any, Dict, List
 
-import joblib
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from sklearn.pipeline import Pipeline
 
 from components.segments import split_questions
-from components.text_model import build_text_model, confidences
+from components.text_model import confidences
+from components.trained_text_model import TrainedTextModelComponent
 
 logger = logging.getLogger(__name__)
 
 ENTITY = "question_topic"
-MODEL_FILE = "segment_classifier.joblib"
 
 
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True
 )
-class QuestionSplitter(GraphComponent, EntityExtractorMixin):
+class QuestionSplitter(TrainedTextModelComponent, EntityExtractorMixin):
     """Adds a `question_topic` entity for each extra question in a message."""
 
     @staticmethod
@@ -46,61 +41,7 @@ class QuestionSplitter(GraphComponent, EntityExtractorMixin):
         """Which intents count as topics, and how sure a piece's topic must be."""
         return {"topic_pattern": r"^ask_(?!capabilities$)", "threshold": 0.6, "temperature": 8.0}
 
-    def __init__(
-        self,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        model: Pipeline | None = None,
-    ) -> None:
-        self._config = {**self.get_default_config(), **config}
-        self._topic = re.compile(self._config["topic_pattern"])
-        self._storage = model_storage
-        self._resource = resource
-        self._model = model
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> QuestionSplitter:
-        """Creates an untrained component."""
-        return cls(config, model_storage, resource)
-
-    @classmethod
-    def load(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-        **kwargs: Any,
-    ) -> QuestionSplitter:
-        """Loads the trained segment classifier."""
-        model = None
-        try:
-            with model_storage.read_from(resource) as directory:
-                model = joblib.load(directory / MODEL_FILE)
-        except (ValueError, FileNotFoundError):
-            logger.warning("QuestionSplitter has no trained model; it will add nothing.")
-        return cls(config, model_storage, resource, model)
-
-    def train(self, training_data: TrainingData) -> Resource:
-        """Trains the shared text model on the NLU examples."""
-        examples = [m for m in training_data.intent_examples if m.get(TEXT)]
-        texts = [m.get(TEXT) for m in examples]
-        labels = [m.get(INTENT) for m in examples]
-        if len(set(labels)) < 2:
-            return self._resource
-        model = build_text_model()
-        model.fit(texts, labels)
-        self._model = model
-        with self._storage.write_to(self._resource) as directory:
-            joblib.dump(model, directory / MODEL_FILE)
-        return self._resource
+    MODEL_FILE = "segment_classifier.joblib"
 
     def topics(self, text: str) -> List[Dict[str, Any]]:
         """The confident topic of each question piece of a multi-question text."""
@@ -113,7 +54,7 @@ class QuestionSplitter(GraphComponent, EntityExtractorMixin):
         for piece, row in zip(pieces, probabilities, strict=False):
             best = int(row.argmax())
             intent = classes[best]
-            if row[best] >= self._config["threshold"] and self._topic.search(intent):
+            if row[best] >= self._config["threshold"] and re.search(self._config["topic_pattern"], intent):
                 found.append(
                     {"value": intent, "start": piece.start, "end": piece.end, "confidence": float(row[best])}
                 )
