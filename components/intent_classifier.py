@@ -8,7 +8,6 @@ intent classifier, so the FallbackClassifier and the policies work unchanged.
 
 from __future__ import annotations
 
-import logging
 from typing import Any, Dict, List
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -18,9 +17,6 @@ from rasa.shared.nlu.training_data.message import Message
 
 from components.text_model import confidences
 from components.trained_text_model import TrainedTextModelComponent
-
-logger = logging.getLogger(__name__)
-
 
 
 @DefaultV1Recipe.register(

@@ -20,6 +20,8 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from components.text_model import MAX_CHARS
+
 ENTITY = "procedure_phase"
 
 _PROCEDURE = (
@@ -99,7 +101,7 @@ class PhaseExtractor(GraphComponent, EntityExtractorMixin):
         """Adds the phase entity to each message that names one phase plainly."""
         for message in messages:
             text = message.get(TEXT) or ""
-            phase = find_phase(text[:2000])
+            phase = find_phase(text[:MAX_CHARS])
             if phase is None:
                 continue
             entity = {

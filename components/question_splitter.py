@@ -11,7 +11,6 @@ worse than a missing one, and the patient can still ask again.
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any, Dict, List
 
@@ -24,8 +23,6 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from components.segments import split_questions
 from components.text_model import confidences
 from components.trained_text_model import TrainedTextModelComponent
-
-logger = logging.getLogger(__name__)
 
 ENTITY = "question_topic"
 

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from typing import List
 
+from components.text_model import MAX_CHARS
+
 # A sentence ends at ?, ! or . (not inside numbers such as 100.4) or at a line break.
 _SENTENCE_END = re.compile(r"(?<=[?!])\s*|(?<=[^\d\s]\.)\s+|\n+")
 
@@ -25,7 +27,6 @@ _CONJUNCTION = re.compile(
 )
 
 MIN_WORDS = 3
-MAX_CHARS = 2000
 
 
 @dataclass(frozen=True)

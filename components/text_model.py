@@ -16,6 +16,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+# The most of one message any NLU component reads: a 10,000-character paste costs no more
+# than a long question.
 MAX_CHARS = 2000
 
 
