@@ -1,0 +1,278 @@
+"""Find the handout's warning signs in a message, and whether each is present.
+
+The pipeline, all on one spaCy Doc:
+1. spaCy's English tokenizer (with digits split from a temperature unit: "38.5c");
+2. `normalise.Normaliser`: SMS spellings, misspellings and stems into `token.norm_`;
+3. a PhraseMatcher per concept of data/red_flags.yml on NORM, less the matches that lie
+   inside a `not_symptoms` phrase ("the numbing shot"), plus the temperature reader;
+4. symptom patterns: all concepts of a pattern within `window` tokens in one sentence;
+5. `context`: ConText decides whether each mention is present, negated, hypothetical
+   or historical.
+The message's level is the most severe level among its present symptoms.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Dict, List, NamedTuple, Sequence, Set, Tuple
+
+import spacy
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc
+from spacy.util import compile_infix_regex
+
+from components.red_flags.context import CueSpan, Status, sentence_ids, status_of
+from components.red_flags.lexicon import Lexicon, load_lexicon
+from components.red_flags.normalise import Normaliser, SpellingCorrector
+
+MAX_CHARS = 2000
+
+# Co-occurring concepts make one symptom only within a clause: "the site is fine but my
+# arm is red" is no statement about a red site.
+CONTRASTIVE = {"but", "however", "although", "though", "except", "whereas"}
+
+# A temperature: 35-43.5 is read as Celsius, 95-110 as Fahrenheit, unless a unit says; a
+# number without a unit counts only in a sentence that speaks of temperature or fever.
+_NUMBER = re.compile(r"^(\d{2,3}(?:[.,]\d{1,2})?)(?:°|º|deg)?([cf])?$")
+_UNIT_WORDS = {"c": "c", "celsius": "c", "centigrade": "c", "f": "f", "fahrenheit": "f", "farenheit": "f"}
+_DEGREE_WORDS = {"°", "º", "deg", "degree", "degrees"}
+FEVER_AT = {"c": 38.0, "f": 100.4}
+
+
+class RawMention(NamedTuple):
+    """A symptom pattern's match: its token range and the concept matches it is made of."""
+
+    symptom: str
+    start: int
+    end: int
+    parts: Tuple[Tuple[int, int], ...]
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One warning sign found in the message, where, and what the message says of it."""
+
+    symptom: str
+    level: str
+    start_char: int
+    end_char: int
+    text: str
+    status: Status
+    cues: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a message says about warning signs."""
+
+    mentions: Tuple[Mention, ...] = ()
+    level: str | None = None
+    present: Tuple[str, ...] = field(default_factory=tuple)
+
+    def with_status(self, status: Status) -> Tuple[str, ...]:
+        """Symptoms with at least one mention of this status, most severe first."""
+        seen: List[str] = []
+        for mention in self.mentions:
+            if mention.status == status and mention.symptom not in seen:
+                seen.append(mention.symptom)
+        return tuple(seen)
+
+    @property
+    def hypothetical(self) -> Tuple[str, ...]:
+        """Symptoms asked about in general or for later, not reported."""
+        return tuple(s for s in self.with_status(Status.HYPOTHETICAL) if s not in self.present)
+
+    @property
+    def negated(self) -> Tuple[str, ...]:
+        """Symptoms the patient says they do not have."""
+        return tuple(s for s in self.with_status(Status.NEGATED) if s not in self.present)
+
+
+def _build_nlp() -> spacy.Language:
+    nlp = spacy.blank("en")
+    infixes = list(nlp.Defaults.infixes) + [
+        r"(?<=[0-9])(?=[°ºcCfF]\b)",  # "38.5c", "101F"
+        r"(?<=[a-zA-Z]):(?=[0-9])",  # "temp:38"
+        r"[<>()\[\]{}|=\\\"*_~#]",  # markup and emphasis: "<b>fainted</b>", "*numb*"
+    ]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    return nlp
+
+
+class RedFlagDetector:
+    """Runs the detection pipeline; built once per process (about a second), then fast."""
+
+    def __init__(self, lexicon: Lexicon | None = None) -> None:
+        self.lexicon = lexicon or load_lexicon()
+        self.nlp = _build_nlp()
+        targets = {
+            word
+            for phrases in (*self.lexicon.concepts.values(), [c.phrase for c in self.lexicon.cues])
+            for phrase in phrases
+            for word in phrase.split()
+        }
+        self.normaliser = Normaliser(self.lexicon.spelling, SpellingCorrector(targets))
+        self.concepts = self._matcher("NORM", self.lexicon.concepts)
+        self.exclusions = self._matcher("LOWER", {"NOT_SYMPTOM": self.lexicon.not_symptoms})
+        cue_phrases: Dict[str, List[str]] = defaultdict(list)
+        for cue in self.lexicon.cues:
+            cue_phrases[f"{cue.category}|{cue.direction}"].append(cue.phrase)
+        self.cues = self._matcher("NORM", cue_phrases)
+        self.terminators = self._matcher("NORM", {"TERMINATE": self.lexicon.terminators})
+        self.concept_norms = {
+            name: {self._norms(p) for p in phrases} for name, phrases in self.lexicon.concepts.items()
+        }
+
+    def _doc(self, text: str) -> Doc:
+        # spaCy's contraction rules are case-sensitive ("CANT BREATHE"); lower-casing keeps
+        # the character offsets wherever it keeps the length, which is nearly always.
+        lower = text.lower()
+        return self.normaliser(self.nlp.make_doc(lower if len(lower) == len(text) else text))
+
+    def _norms(self, phrase: str) -> Tuple[str, ...]:
+        return tuple(t.norm_ for t in self._doc(phrase))
+
+    def _matcher(self, attr: str, phrases: Dict[str, Sequence[str]]) -> PhraseMatcher:
+        matcher = PhraseMatcher(self.nlp.vocab, attr=attr)
+        for label, items in phrases.items():
+            docs = [self._doc(p) if attr == "NORM" else self.nlp.make_doc(p) for p in items]
+            matcher.add(label, [d for d in docs if len(d)])
+        return matcher
+
+    def _labelled(self, matcher: PhraseMatcher, doc: Doc) -> List[Tuple[str, int, int]]:
+        return [(self.nlp.vocab.strings[m], s, e) for m, s, e in matcher(doc)]
+
+    # -- temperatures ---------------------------------------------------------------
+
+    def _temperatures(self, doc: Doc, sentences: List[int]) -> Tuple[List[Tuple[int, int]], Set[int]]:
+        """Readings at or over 100.4 °F / 38 °C, and the sentences with a normal reading."""
+        high: List[Tuple[int, int]] = []
+        normal_sentences: Set[int] = set()
+        temperature_words = {n for p in self.concept_norms["TEMPERATURE"] for n in p}
+        temperature_words |= {n for p in self.concept_norms["FEVER"] for n in p}
+        for i, token in enumerate(doc):
+            match = _NUMBER.match(token.lower_)
+            if not match:
+                continue
+            value = float(match.group(1).replace(",", "."))
+            unit, end = match.group(2), i + 1
+            while end < len(doc) and end <= i + 2 and doc[end].lower_ in _DEGREE_WORDS | set(_UNIT_WORDS):
+                unit = _UNIT_WORDS.get(doc[end].lower_, unit)
+                end += 1
+            in_context = any(
+                doc[j].norm_ in temperature_words for j in range(len(doc)) if sentences[j] == sentences[i]
+            )
+            if not unit:
+                if not in_context:
+                    continue
+                unit = "c" if 35 <= value <= 43.5 else "f" if 95 <= value <= 110 else None
+            if unit is None or not (35 <= value <= 43.5 or 95 <= value <= 110):
+                continue
+            if value >= FEVER_AT[unit]:
+                high.append((i, end))
+            else:
+                normal_sentences.add(sentences[i])
+        return high, normal_sentences
+
+    # -- symptoms --------------------------------------------------------------------
+
+    def _concept_matches(self, doc: Doc, sentences: List[int]) -> Dict[str, List[Tuple[int, int]]]:
+        excluded = [(s, e) for _, s, e in self._labelled(self.exclusions, doc)]
+        found: Dict[str, List[Tuple[int, int]]] = defaultdict(list)
+        for concept, start, end in self._labelled(self.concepts, doc):
+            if not any(s <= start and end <= e for s, e in excluded):
+                found[concept].append((start, end))
+        high, _ = self._temperatures(doc, sentences)
+        found["HIGH_TEMPERATURE"] += high
+        return found
+
+    def _clauses(self, doc: Doc, sentences: List[int]) -> List[int]:
+        clause, ids = 0, []
+        for i, token in enumerate(doc):
+            if i and (sentences[i] != sentences[i - 1] or token.norm_ in CONTRASTIVE):
+                clause += 1
+            ids.append(clause)
+        return ids
+
+    def _mentions(
+        self, concepts: Dict[str, List[Tuple[int, int]]], clauses: List[int]
+    ) -> List[RawMention]:
+        window = self.lexicon.window
+        found: Set[RawMention] = set()
+        for name, symptom in self.lexicon.symptoms.items():
+            for pattern in symptom.patterns:
+                first, rest = pattern[0], pattern[1:]
+                for anchor in concepts.get(first, []):
+                    chosen = [anchor]
+                    for concept in rest:
+                        options = [
+                            o for o in concepts.get(concept, [])
+                            if clauses[o[0]] == clauses[anchor[0]] and o not in chosen
+                        ]
+                        if not options:
+                            break
+                        chosen.append(min(options, key=lambda o: abs(o[0] - anchor[0])))
+                    else:
+                        start = min(s for s, _ in chosen)
+                        end = max(e for _, e in chosen)
+                        if end - start <= window:
+                            found.add(RawMention(name, start, end, tuple(sorted(chosen))))
+        return sorted(found, key=lambda m: (m.start, m.end, m.symptom))
+
+    # -- context ---------------------------------------------------------------------
+
+    def _cues(self, doc: Doc) -> List[CueSpan]:
+        """Cues, the longest winning where they overlap ("not sure if" over "not", "if")."""
+        found = sorted(self._labelled(self.cues, doc), key=lambda m: (m[1] - m[2], m[1]))
+        kept: List[Tuple[str, int, int]] = []
+        for label, start, end in found:
+            if all((s, e) == (start, end) or e <= start or end <= s for _, s, e in kept):
+                kept.append((label, start, end))
+        return [CueSpan(s, e, *label.split("|")) for label, s, e in sorted(kept, key=lambda m: m[1])]
+
+    def detect(self, text: str) -> Finding:
+        """The warning signs the text mentions, each with its status, and the level."""
+        text = (text or "")[:MAX_CHARS]
+        doc = self._doc(text)
+        if not len(doc):
+            return Finding()
+        sentences = sentence_ids(doc)
+        clauses = self._clauses(doc, sentences)
+        concepts = self._concept_matches(doc, sentences)
+        raw = self._mentions(concepts, clauses)
+        if not raw:
+            return Finding()
+        concept_tokens = {i for m in raw for s, e in m.parts for i in range(s, e)}
+        terminators = {
+            i
+            for _, s, e in self._labelled(self.terminators, doc)
+            for i in range(s, e)
+            if i not in concept_tokens
+        }
+        cues = [c for c in self._cues(doc) if not any(c.start <= i < c.end for i in concept_tokens)]
+        _, normal_sentences = self._temperatures(doc, sentences)
+        mentions = []
+        for name, start, end, parts in raw:
+            status, deciding = status_of(parts, cues, doc, self.lexicon.scope, terminators, sentences)
+            if name == "fever" and sentences[start] in normal_sentences and status == Status.PRESENT:
+                if not any(s <= start < e for s, e in concepts["HIGH_TEMPERATURE"]):
+                    status, deciding = Status.NEGATED, []
+            symptom = self.lexicon.symptoms[name]
+            span = doc[start:end]
+            mentions.append(
+                Mention(
+                    symptom=name,
+                    level=symptom.level,
+                    start_char=span.start_char,
+                    end_char=span.end_char,
+                    text=text[span.start_char : span.end_char],
+                    status=status,
+                    cues=tuple(doc[c.start : c.end].text for c in deciding),
+                )
+            )
+        mentions.sort(key=lambda m: (-self.lexicon.rank(m.level), m.start_char))
+        present = tuple(dict.fromkeys(m.symptom for m in mentions if m.status == Status.PRESENT))
+        level = self.lexicon.symptoms[present[0]].level if present else None
+        return Finding(tuple(mentions), level, present)

@@ -1,0 +1,117 @@
+"""Load and check data/red_flags.yml: levels, symptoms, concepts and ConText cues."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Tuple
+
+import yaml
+
+RED_FLAGS_FILE = Path(__file__).resolve().parents[2] / "data" / "red_flags.yml"
+
+# Most severe first; a message's level is the most severe of its present symptoms.
+LEVELS: Tuple[str, ...] = ("emergency", "urgent", "watch")
+CATEGORIES = ("NEGATED", "HYPOTHETICAL", "HISTORICAL", "POSSIBLE", "RECURRED", "PSEUDO")
+DIRECTIONS = ("forward", "backward")
+
+# Concepts that are not phrases from the file but come from code (the number reader).
+BUILTIN_CONCEPTS = {"HIGH_TEMPERATURE"}
+
+
+@dataclass(frozen=True)
+class Bullet:
+    """A handout bullet, word for word, and the handout it is in."""
+
+    source: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Symptom:
+    """A warning sign: its level, its handout bullets and the concept patterns that find it."""
+
+    name: str
+    level: str
+    bullets: Tuple[Bullet, ...]
+    patterns: Tuple[Tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Cue:
+    """A ConText cue phrase, what it says about a mention, and which way it looks."""
+
+    phrase: str
+    category: str
+    direction: str
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Everything the detector knows, read from one data file."""
+
+    level_intros: Dict[str, Bullet]
+    symptoms: Dict[str, Symptom]
+    concepts: Dict[str, Tuple[str, ...]]
+    not_symptoms: Tuple[str, ...]
+    cues: Tuple[Cue, ...]
+    terminators: Tuple[str, ...]
+    spelling: Dict[str, str]
+    window: int
+    scope: int
+
+    def rank(self, level: str) -> int:
+        """Higher is more severe."""
+        return len(LEVELS) - LEVELS.index(level)
+
+
+def _cues(raw: Dict[str, Dict[str, List[str]]]) -> List[Cue]:
+    cues = []
+    for category, directions in raw.items():
+        if category not in CATEGORIES:
+            raise ValueError(f"unknown cue category {category!r}")
+        for direction, phrases in directions.items():
+            if direction not in DIRECTIONS:
+                raise ValueError(f"unknown direction {direction!r} for {category}")
+            cues += [Cue(p, category, direction) for p in _phrases(phrases, f"{category} {direction}")]
+    return cues
+
+
+def _phrases(items: List[object], where: str) -> Tuple[str, ...]:
+    """Phrases as lower-case text; a YAML non-string (a bare `no` reads as false) is an error."""
+    bad = [item for item in items if not isinstance(item, str)]
+    if bad:
+        raise ValueError(f"{where}: {bad} are not text; quote them in the YAML file")
+    return tuple(item.lower() for item in items)  # type: ignore[union-attr]
+
+
+def load_lexicon(path: Path = RED_FLAGS_FILE) -> Lexicon:
+    """Reads the file and checks that every pattern names a known concept and level."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    concepts = {name: _phrases(phrases, name) for name, phrases in raw["concepts"].items()}
+    symptoms = {}
+    for name, spec in raw["symptoms"].items():
+        if spec["level"] not in LEVELS:
+            raise ValueError(f"{name}: unknown level {spec['level']!r}")
+        patterns = tuple(tuple(p) for p in spec["patterns"])
+        unknown = {c for p in patterns for c in p} - set(concepts) - BUILTIN_CONCEPTS
+        if unknown:
+            raise ValueError(f"{name}: unknown concepts {sorted(unknown)}")
+        bullets = tuple(Bullet(b["source"], b["text"]) for b in spec["bullets"])
+        symptoms[name] = Symptom(name, spec["level"], bullets, patterns)
+    context = raw["context"]
+    cue_spec = {k: v for k, v in context["cues"].items() if k != "TERMINATE"}
+    return Lexicon(
+        level_intros={
+            level: Bullet(spec["source"], " ".join(spec["intro"].split()))
+            for level, spec in raw["levels"].items()
+        },
+        symptoms=symptoms,
+        concepts=concepts,
+        not_symptoms=_phrases(raw.get("not_symptoms", []), "not_symptoms"),
+        cues=tuple(_cues(cue_spec)),
+        terminators=_phrases(context["cues"].get("TERMINATE", []), "TERMINATE"),
+        spelling={str(k).lower(): str(v).lower() for k, v in (raw.get("spelling") or {}).items()},
+        window=int(raw.get("window", 8)),
+        scope=int(context.get("scope", 8)),
+    )
