@@ -1,0 +1,54 @@
+"""attach_to_action_server() against the real rasa-sdk action server process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from devtools.servers import PROJECT, free_port, wait_until_up
+from escalations.store import DELIVERED
+from tests.escalations.conftest import escalation, settings_for
+
+ACTIONS = '''"""Stand-in for the lead's actions package: it only attaches escalation delivery."""
+from escalations import attach_to_action_server
+
+assert attach_to_action_server(), "the rasa-sdk app should exist when actions are imported"
+'''
+
+
+def test_action_server_delivers_what_was_pending_at_start(recorder, sqlite_url, make_store, tmp_path):
+    settings = settings_for(recorder, sqlite_url)
+    store = make_store(sqlite_url, targets=settings.targets)
+    store.record(escalation())  # recorded before a restart, never delivered
+    package = tmp_path / "pending_actions"
+    package.mkdir()
+    (package / "__init__.py").write_text(ACTIONS)
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(PROJECT)]),
+        "SANIC_HOST": "127.0.0.1",
+        "ESCALATION_DB_URL": sqlite_url,
+        "ESCALATION_WEBHOOK_URL": settings.webhook_url,
+        "ESCALATION_WEBHOOK_SECRET": settings.webhook_secret,
+        "TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
+        "TWILIO_AUTH_TOKEN": settings.twilio_auth_token,
+        "TWILIO_NUMBER": settings.twilio_number,
+        "ESCALATION_SMS_TO": settings.sms_to,
+        "TWILIO_API_BASE_URL": settings.twilio_api_base_url,
+    }
+    log = tmp_path / "actions.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rasa_sdk", "--actions", "pending_actions", "--port", str(port)],
+            cwd=tmp_path, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/health", process, log, timeout=60)
+        recorder.wait_for(2, timeout=20)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    [row] = store.recent()
+    assert {n.status for n in row.notifications} == {DELIVERED}, log.read_text()[-3000:]
