@@ -209,7 +209,8 @@ class RedFlagDetector:
                     for concept in rest:
                         options = [
                             o for o in concepts.get(concept, [])
-                            if clauses[o[0]] == clauses[anchor[0]] and o not in chosen
+                            if (symptom.across_sentences or clauses[o[0]] == clauses[anchor[0]])
+                            and o not in chosen
                         ]
                         if not options:
                             break

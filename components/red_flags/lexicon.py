@@ -35,6 +35,7 @@ class Symptom:
     level: str
     bullets: Tuple[Bullet, ...]
     patterns: Tuple[Tuple[str, ...], ...]
+    across_sentences: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,9 @@ def load_lexicon(path: Path = RED_FLAGS_FILE) -> Lexicon:
         if unknown:
             raise ValueError(f"{name}: unknown concepts {sorted(unknown)}")
         bullets = tuple(Bullet(b["source"], b["text"]) for b in spec["bullets"])
-        symptoms[name] = Symptom(name, spec["level"], bullets, patterns)
+        symptoms[name] = Symptom(
+            name, spec["level"], bullets, patterns, bool(spec.get("across_sentences", False))
+        )
     context = raw["context"]
     cue_spec = {k: v for k, v in context["cues"].items() if k != "TERMINATE"}
     return Lexicon(
