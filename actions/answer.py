@@ -27,6 +27,9 @@ NOTED = {
     None: "Thanks. What would you like to know?",
 }
 PARTLY_ANSWERED = "I couldn't answer every part of your message from the handouts."
+# A warning sign was reported: the warning and the alert come first (rules), and this
+# action answers only what else the patient asked, if anything.
+RED_FLAG_INTENT = "report_red_flag"
 
 
 def asked_topics(tracker: Tracker) -> List[str]:
@@ -64,17 +67,19 @@ class ActionAnswerQuestion(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         topics = asked_topics(tracker)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == RED_FLAG_INTENT and not topics:
+            return clinic().slot_events()
         if not topics:
             dispatcher.utter_message(text=cannot_answer_text())
-            return [SlotSet(LAST_TOPICS_SLOT, None)]
+            return [SlotSet(LAST_TOPICS_SLOT, None), *clinic().slot_events()]
         kb, details = knowledge(), clinic()
         phase: str | None = tracker.get_slot(PHASE_SLOT)
         for name in topics:
             dispatcher.utter_message(text=render_topic(kb.topics[name], phase, kb, details))
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent not in kb.topics:
+        if intent not in kb.topics and intent != RED_FLAG_INTENT:
             dispatcher.utter_message(text=PARTLY_ANSWERED + " " + render_contacts(details))
-        return [SlotSet(LAST_TOPICS_SLOT, topics)]
+        return [SlotSet(LAST_TOPICS_SLOT, topics), *details.slot_events()]
 
 
 class ActionAcknowledgePhase(Action):
@@ -101,4 +106,4 @@ class ActionAcknowledgePhase(Action):
                 dispatcher.utter_message(text=render_topic(topic, phase, kb, details))
         else:
             dispatcher.utter_message(text=NOTED.get(phase, NOTED[None]))
-        return []
+        return details.slot_events()

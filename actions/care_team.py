@@ -35,4 +35,4 @@ class ActionContactCareTeam(Action):
                 ]
             )
         )
-        return []
+        return details.slot_events()

@@ -6,9 +6,10 @@ import os
 from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Dict, List, Mapping
 
 import yaml
+from rasa_sdk.events import SlotSet
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CLINIC_FILE = PROJECT_DIR / "clinic.yml"
@@ -27,6 +28,16 @@ class Clinic:
     def as_slots(self) -> dict:
         """The details as slot values, for responses that show them."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def slot_events(self) -> List[Dict[str, Any]]:
+        """SlotSet events for the details: every custom action returns them.
+
+        The static responses read the details from slots. Conversations start with Rasa's
+        own session start, which needs no action server, so the slots are filled by the
+        first custom action and then carried over; until then the responses have a
+        variation without them.
+        """
+        return [SlotSet(name, value) for name, value in self.as_slots().items()]
 
 
 def load_clinic(path: Path = CLINIC_FILE, environ: Mapping[str, str] | None = None) -> Clinic:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import time
@@ -92,13 +93,24 @@ class Servers:
                 process.kill()
                 process.wait()
 
+    def pause(self, name: str) -> None:
+        """Freezes a server (SIGSTOP): it accepts connections but never answers, like a hang."""
+        self.processes[name].send_signal(signal.SIGSTOP)
+
+    def resume(self, name: str) -> None:
+        """Lets a paused server go on."""
+        self.processes[name].send_signal(signal.SIGCONT)
+
     def stop_all(self) -> None:
         for name in list(self.processes):
             self.stop(name)
 
-    def ask(self, sender: str, text: str) -> List[str]:
+    def ask(self, sender: str, text: str, message_id: str | None = None, timeout: float = 60) -> List[str]:
         """Sends one message over REST and returns the texts of the replies."""
-        response = requests.post(self.rest_url, json={"sender": sender, "message": text}, timeout=60)
+        body = {"sender": sender, "message": text}
+        if message_id:
+            body["message_id"] = message_id
+        response = requests.post(self.rest_url, json=body, timeout=timeout)
         response.raise_for_status()
         return [m.get("text", "") for m in response.json()]
 

@@ -30,14 +30,16 @@ class Status(str, Enum):
 
     PRESENT = "present"
     NEGATED = "negated"
+    EXPECTED = "expected"
     HYPOTHETICAL = "hypothetical"
     HISTORICAL = "historical"
 
 
 # Categories in order of precedence; POSSIBLE means present.
-_PRECEDENCE = ("RECURRED", "POSSIBLE", "NEGATED", "HYPOTHETICAL", "HISTORICAL")
+_PRECEDENCE = ("RECURRED", "POSSIBLE", "NEGATED", "EXPECTED", "HYPOTHETICAL", "HISTORICAL")
 _STATUS = {
     "RECURRED": Status.PRESENT,
+    "EXPECTED": Status.EXPECTED,
     "POSSIBLE": Status.PRESENT,
     "NEGATED": Status.NEGATED,
     "HYPOTHETICAL": Status.HYPOTHETICAL,
@@ -47,12 +49,14 @@ _STATUS = {
 
 @dataclass(frozen=True)
 class CueSpan:
-    """A cue found in the message: token offsets, category and direction."""
+    """A cue found in the message: token offsets, category, direction, and the warning
+    signs it is limited to (none: all)."""
 
     start: int
     end: int
     category: str
     direction: str
+    symptoms: Tuple[str, ...] = ()
 
 
 def sentence_ids(doc: Doc) -> List[int]:
@@ -107,6 +111,7 @@ def scope_of(
 
 
 def status_of(
+    symptom: str,
     parts: Sequence[Tuple[int, int]],
     cues: Iterable[CueSpan],
     doc: Doc,
@@ -117,11 +122,13 @@ def status_of(
     """The status of a mention made of these concept matches, and the cues that decided it.
 
     A cue governs the mention when its scope reaches one of the mention's concepts, so a
-    cue between them counts too ("the site is not red"). The caller leaves out cues that
-    overlap a concept.
+    cue between them counts too ("the site is not red"). The caller leaves out cues that lie
+    inside a concept.
     """
     found = []
     for cue in cues:
+        if cue.symptoms and symptom not in cue.symptoms:
+            continue
         scope_start, scope_end = scope_of(doc, cue, max_tokens, terminators, sentences)
         if any(scope_start <= s < scope_end or scope_start < e <= scope_end for s, e in parts):
             found.append(cue)

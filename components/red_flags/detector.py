@@ -86,8 +86,9 @@ class Finding:
 
     @property
     def negated(self) -> Tuple[str, ...]:
-        """Symptoms the patient says they do not have."""
-        return tuple(s for s in self.with_status(Status.NEGATED) if s not in self.present)
+        """Symptoms the patient does not have, or has only as the handout expects at first."""
+        found = self.with_status(Status.NEGATED) + self.with_status(Status.EXPECTED)
+        return tuple(dict.fromkeys(s for s in found if s not in self.present))
 
 
 def _build_nlp() -> spacy.Language:
@@ -118,7 +119,7 @@ class RedFlagDetector:
         self.exclusions = self._matcher("LOWER", {"NOT_SYMPTOM": self.lexicon.not_symptoms})
         cue_phrases: Dict[str, List[str]] = defaultdict(list)
         for cue in self.lexicon.cues:
-            cue_phrases[f"{cue.category}|{cue.direction}"].append(cue.phrase)
+            cue_phrases[f"{cue.category}|{cue.direction}|{','.join(cue.symptoms)}"].append(cue.phrase)
         self.cues = self._matcher("NORM", cue_phrases)
         self.terminators = self._matcher("NORM", {"TERMINATE": self.lexicon.terminators})
         self.concept_norms = {
@@ -146,12 +147,13 @@ class RedFlagDetector:
 
     # -- temperatures ---------------------------------------------------------------
 
-    def _temperatures(self, doc: Doc, sentences: List[int]) -> Tuple[List[Tuple[int, int]], Set[int]]:
-        """Readings at or over 100.4 °F / 38 °C, and the sentences with a normal reading."""
+    def _temperatures(self, doc: Doc, sentences: List[int]) -> List[Tuple[int, int]]:
+        """Readings at or over 100.4 °F / 38 °C. A normal reading hides nothing: "it was 99
+        this morning, now I'm burning up" is a fever."""
         high: List[Tuple[int, int]] = []
-        normal_sentences: Set[int] = set()
-        temperature_words = {n for p in self.concept_norms["TEMPERATURE"] for n in p}
-        temperature_words |= {n for p in self.concept_norms["FEVER"] for n in p}
+        temperature_words = {
+            p[0] for concept in ("TEMPERATURE", "FEVER") for p in self.concept_norms[concept] if len(p) == 1
+        }
         for i, token in enumerate(doc):
             match = _NUMBER.match(token.lower_)
             if not match:
@@ -172,9 +174,7 @@ class RedFlagDetector:
                 continue
             if value >= FEVER_AT[unit]:
                 high.append((i, end))
-            else:
-                normal_sentences.add(sentences[i])
-        return high, normal_sentences
+        return high
 
     # -- symptoms --------------------------------------------------------------------
 
@@ -184,8 +184,7 @@ class RedFlagDetector:
         for concept, start, end in self._labelled(self.concepts, doc):
             if not any(s <= start and end <= e for s, e in excluded):
                 found[concept].append((start, end))
-        high, _ = self._temperatures(doc, sentences)
-        found["HIGH_TEMPERATURE"] += high
+        found["HIGH_TEMPERATURE"] += self._temperatures(doc, sentences)
         return found
 
     def _clauses(self, doc: Doc, sentences: List[int]) -> List[int]:
@@ -231,7 +230,12 @@ class RedFlagDetector:
         for label, start, end in found:
             if all((s, e) == (start, end) or e <= start or end <= s for _, s, e in kept):
                 kept.append((label, start, end))
-        return [CueSpan(s, e, *label.split("|")) for label, s, e in sorted(kept, key=lambda m: m[1])]
+        cues = []
+        for label, start, end in sorted(kept, key=lambda m: m[1]):
+            category, direction, limited = label.split("|")
+            symptoms = tuple(limited.split(",")) if limited else ()
+            cues.append(CueSpan(start, end, category, direction, symptoms))
+        return cues
 
     def detect(self, text: str) -> Finding:
         """The warning signs the text mentions, each with its status, and the level."""
@@ -252,14 +256,11 @@ class RedFlagDetector:
             for i in range(s, e)
             if i not in concept_tokens
         }
-        cues = [c for c in self._cues(doc) if not any(c.start <= i < c.end for i in concept_tokens)]
-        _, normal_sentences = self._temperatures(doc, sentences)
+        # A cue wholly inside a symptom's words is part of it ("my hand is *not* moving").
+        cues = [c for c in self._cues(doc) if not all(i in concept_tokens for i in range(c.start, c.end))]
         mentions = []
         for name, start, end, parts in raw:
-            status, deciding = status_of(parts, cues, doc, self.lexicon.scope, terminators, sentences)
-            if name == "fever" and sentences[start] in normal_sentences and status == Status.PRESENT:
-                if not any(s <= start < e for s, e in concepts["HIGH_TEMPERATURE"]):
-                    status, deciding = Status.NEGATED, []
+            status, deciding = status_of(name, parts, cues, doc, self.lexicon.scope, terminators, sentences)
             symptom = self.lexicon.symptoms[name]
             span = doc[start:end]
             mentions.append(

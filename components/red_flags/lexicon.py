@@ -12,7 +12,7 @@ RED_FLAGS_FILE = Path(__file__).resolve().parents[2] / "data" / "red_flags.yml"
 
 # Most severe first; a message's level is the most severe of its present symptoms.
 LEVELS: Tuple[str, ...] = ("emergency", "urgent", "watch")
-CATEGORIES = ("NEGATED", "HYPOTHETICAL", "HISTORICAL", "POSSIBLE", "RECURRED", "PSEUDO")
+CATEGORIES = ("NEGATED", "EXPECTED", "HYPOTHETICAL", "HISTORICAL", "POSSIBLE", "RECURRED", "PSEUDO")
 DIRECTIONS = ("forward", "backward")
 
 # Concepts that are not phrases from the file but come from code (the number reader).
@@ -40,11 +40,16 @@ class Symptom:
 
 @dataclass(frozen=True)
 class Cue:
-    """A ConText cue phrase, what it says about a mention, and which way it looks."""
+    """A ConText cue phrase, what it says about a mention, and which way it looks.
+
+    `symptoms` limits a cue to some warning signs ("no relief yet, since yesterday" is
+    expected after the procedure; "no fever yet" is just no fever).
+    """
 
     phrase: str
     category: str
     direction: str
+    symptoms: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,15 +71,21 @@ class Lexicon:
         return len(LEVELS) - LEVELS.index(level)
 
 
-def _cues(raw: Dict[str, Dict[str, List[str]]]) -> List[Cue]:
+def _cues(raw: Dict[str, Dict[str, List[str]]], symptom_names: set) -> List[Cue]:
     cues = []
-    for category, directions in raw.items():
+    for category, spec in raw.items():
         if category not in CATEGORIES:
             raise ValueError(f"unknown cue category {category!r}")
-        for direction, phrases in directions.items():
+        limited = tuple(spec.get("symptoms", ()))
+        if set(limited) - symptom_names:
+            raise ValueError(f"{category}: unknown symptoms {sorted(set(limited) - symptom_names)}")
+        for direction, phrases in spec.items():
+            if direction == "symptoms":
+                continue
             if direction not in DIRECTIONS:
                 raise ValueError(f"unknown direction {direction!r} for {category}")
-            cues += [Cue(p, category, direction) for p in _phrases(phrases, f"{category} {direction}")]
+            where = f"{category} {direction}"
+            cues += [Cue(p, category, direction, limited) for p in _phrases(phrases, where)]
     return cues
 
 
@@ -112,7 +123,7 @@ def load_lexicon(path: Path = RED_FLAGS_FILE) -> Lexicon:
         symptoms=symptoms,
         concepts=concepts,
         not_symptoms=_phrases(raw.get("not_symptoms", []), "not_symptoms"),
-        cues=tuple(_cues(cue_spec)),
+        cues=tuple(_cues(cue_spec, set(symptoms))),
         terminators=_phrases(context["cues"].get("TERMINATE", []), "TERMINATE"),
         spelling={str(k).lower(): str(v).lower() for k, v in (raw.get("spelling") or {}).items()},
         window=int(raw.get("window", 8)),

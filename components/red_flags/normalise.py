@@ -104,7 +104,7 @@ _APOSTROPHES = str.maketrans("", "", "'’‘`")
 # the words they stand for. spaCy's own norms are not used: they turn "did" into "do".
 CONTRACTIONS = {
     "n't": "not", "nt": "not", "n’t": "not", "ca": "can", "wo": "will", "sha": "shall",
-    "'m": "am", "’m": "am", "'re": "are", "’re": "are", "'ve": "have", "’ve": "have",
+    "'s": "is", "’s": "is", "'m": "am", "’m": "am", "'re": "are", "’re": "are", "'ve": "have", "’ve": "have",
     "'ll": "will", "’ll": "will", "'d": "would", "’d": "would",
 }
 

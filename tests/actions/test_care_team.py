@@ -6,7 +6,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.care_team import ActionContactCareTeam
 from actions.clinic import clinic
-from actions.session import ActionSessionStart
 from tests.actions.helpers import run_action, texts, tracker_for
 
 
@@ -19,10 +18,8 @@ def test_request_for_a_person_lists_the_configured_numbers() -> None:
         assert value in reply
 
 
-def test_session_start_fills_the_clinic_slots_and_keeps_the_phase() -> None:
-    tracker = tracker_for("greet", "hi", slots={"procedure_phase": "after"})
-    events = run_action(ActionSessionStart(), CollectingDispatcher(), tracker)
+def test_custom_actions_fill_the_clinic_slots_for_the_static_responses() -> None:
+    tracker = tracker_for("request_human", "nurse")
+    events = run_action(ActionContactCareTeam(), CollectingDispatcher(), tracker)
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
-    assert slots["care_team_phone"] == clinic().care_team_phone
-    assert slots["procedure_phase"] == "after"
-    assert events[0]["event"] == "session_started" and events[-1]["name"] == "action_listen"
+    assert slots == clinic().as_slots()

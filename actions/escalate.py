@@ -1,0 +1,135 @@
+"""Tell the care team about a warning sign, after the patient already has the instruction.
+
+The patient's instruction ("Call 911 …") is a static response the Rasa server sends before
+this action runs, so it never waits for the action server. This action records the
+escalation (once, however often the message is delivered), has the care team notified in
+the background, and tells the patient it did so (or, if it could not, to call the clinic's
+numbers, which it repeats). It also
+records any earlier warning sign of the conversation that was not recorded because the
+action server was unreachable at the time.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Tuple
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.clinic import clinic
+from actions.knowledge import Quote, knowledge, render_contacts, render_quotes
+from components.red_flags.lexicon import Lexicon, load_lexicon
+from escalations import NewEscalation, attach_to_action_server, escalate
+
+logger = logging.getLogger(__name__)
+
+ENTITY = "red_flag"
+PRIMARY = "primary"
+UNSURE = "unsure"
+
+ALERTED = "I have let the {clinic} care team know (alert number {id})."
+ALREADY_ALERTED = "The {clinic} care team already has this message (alert number {id})."
+NOT_ALERTED = (
+    "I could not pass this on to the care team from this chat, so please call them yourself."
+)
+ALSO_DESCRIBED = "You also described:"
+
+# The background notifier starts with the action server, so alerts left pending by a
+# restart go out without waiting for the next escalation.
+attach_to_action_server()
+
+_lexicon: Lexicon | None = None
+
+
+def lexicon() -> Lexicon:
+    """The warning signs, read once per process from data/red_flags.yml."""
+    global _lexicon
+    if _lexicon is None:
+        _lexicon = load_lexicon()
+    return _lexicon
+
+
+def red_flags_of(parse_data: Dict[str, Any]) -> Tuple[str | None, List[str]]:
+    """The primary warning sign of a parsed message and all its warning signs, in order."""
+    entities = [e for e in parse_data.get("entities") or [] if e.get("entity") == ENTITY]
+    primary = next((e["value"] for e in entities if e.get("role") == PRIMARY), None)
+    symptoms = [e["value"] for e in entities if e.get("value") != UNSURE]
+    if primary in symptoms:
+        symptoms.remove(primary)
+        symptoms.insert(0, primary)
+    return primary, symptoms
+
+
+def new_escalation(tracker: Tracker, event: Dict[str, Any], symptoms: List[str]) -> NewEscalation:
+    """The record of one user message with warning signs."""
+    parse_data = event.get("parse_data") or {}
+    return NewEscalation(
+        conversation_id=tracker.sender_id,
+        level=lexicon().symptoms[symptoms[0]].level,
+        symptom=symptoms[0],
+        symptoms=symptoms,
+        message_text=event.get("text") or parse_data.get("text") or "",
+        channel=event.get("input_channel") or tracker.get_latest_input_channel() or "unknown",
+        message_id=event.get("message_id"),
+        message_time=event.get("timestamp"),
+    )
+
+
+def unrecorded_events(tracker: Tracker) -> List[Tuple[Dict[str, Any], List[str]]]:
+    """Every user message of the conversation with a present warning sign, oldest first.
+
+    Recording is idempotent (by message id), so sending all of them records only those
+    that were missed, for example while the action server was down.
+    """
+    found = []
+    for event in tracker.events:
+        if event.get("event") != "user":
+            continue
+        _, symptoms = red_flags_of(event.get("parse_data") or {})
+        symptoms = [s for s in symptoms if s in lexicon().symptoms]
+        if symptoms:
+            found.append((event, symptoms))
+    return found
+
+
+def bullets_text(symptoms: List[str]) -> str:
+    """The handout bullets of these warning signs, quoted with their titles."""
+    quotes: List[Quote] = []
+    for name in symptoms:
+        quotes += [Quote(b.source, b.text) for b in lexicon().symptoms[name].bullets]
+    return render_quotes(tuple(quotes), knowledge().titles)
+
+
+class ActionEscalate(Action):
+    """Records the escalation, alerts the care team and gives the clinic's numbers."""
+
+    def name(self) -> str:
+        return "action_escalate"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        details = clinic()
+        primary, symptoms = red_flags_of(tracker.latest_message or {})
+        symptoms = [s for s in symptoms if s in lexicon().symptoms]
+        if primary is None or primary == UNSURE or not symptoms:
+            return details.slot_events()  # nothing present: the static reply asked instead
+        events = unrecorded_events(tracker)
+        latest = events.pop() if events else (tracker.latest_message, symptoms)
+        try:
+            for event, earlier in events:
+                await escalate(new_escalation(tracker, event, earlier))
+            result = await escalate(new_escalation(tracker, *latest))
+            template = ALERTED if result.created else ALREADY_ALERTED
+            lines = [template.format(clinic=details.clinic_name, id=result.escalation_id)]
+            logger.info("Escalation %s recorded: %s (%s).", result.escalation_id, symptoms[0], result.created)
+        except Exception as error:  # the patient must hear that nobody was told
+            logger.error("Could not record an escalation: %s", type(error).__name__)
+            lines = [NOT_ALERTED]
+        if lines[0] == NOT_ALERTED or tracker.get_slot("care_team_phone") is None:
+            lines.append(render_contacts(details))  # the static reply could not show them
+        if len(symptoms) > 1:
+            lines += [ALSO_DESCRIBED, bullets_text(symptoms[1:])]
+        dispatcher.utter_message(text="\n".join(lines))
+        return details.slot_events()

@@ -1,0 +1,87 @@
+"""The Rasa component: what a warning sign does to the intent and the entities."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+import pytest
+from rasa.shared.nlu.training_data.message import Message
+
+from components.red_flag_detector import RedFlagDetectorComponent
+from components.red_flags import RedFlagDetector
+
+
+@pytest.fixture(scope="module")
+def component() -> RedFlagDetectorComponent:
+    return RedFlagDetectorComponent(RedFlagDetectorComponent.get_default_config(), RedFlagDetector())
+
+
+def parsed(component: RedFlagDetectorComponent, text: str, ranking: List[Dict[str, Any]]) -> Message:
+    message = Message(data={"text": text, "intent": ranking[0], "intent_ranking": ranking, "entities": []})
+    component.process([message])
+    return message
+
+
+def entities(message: Message, name: str) -> List[Dict[str, Any]]:
+    return [e for e in message.get("entities") if e["entity"] == name]
+
+
+def test_a_warning_sign_becomes_the_intent_and_the_other_question_stays(component) -> None:
+    message = parsed(
+        component,
+        "when is my follow up? also my dad fainted",
+        [{"name": "ask_follow_up", "confidence": 0.8}, {"name": "report_red_flag", "confidence": 0.1}],
+    )
+    assert message.get("intent") == {"name": "report_red_flag", "confidence": 1.0}
+    [flag] = entities(message, "red_flag")
+    assert (flag["value"], flag["role"]) == ("passed_out", "primary")
+    assert [e["value"] for e in entities(message, "question_topic")] == ["ask_follow_up"]
+
+
+def test_a_guess_made_from_the_symptom_itself_is_not_answered(component) -> None:
+    message = parsed(component, "i fainted in the bathroom", [{"name": "ask_bathing", "confidence": 0.7}])
+    assert entities(message, "question_topic") == []
+
+
+def test_several_signs_are_ordered_most_severe_first(component) -> None:
+    message = parsed(
+        component, "I have a fever and I passed out", [{"name": "report_red_flag", "confidence": 0.9}]
+    )
+    assert [(e["value"], e["role"]) for e in entities(message, "red_flag")] == [
+        ("passed_out", "primary"),
+        ("fever", "other"),
+    ]
+
+
+def test_a_hypothetical_question_gets_the_warning_signs(component) -> None:
+    message = parsed(
+        component, "who do i call if i get chills", [{"name": "report_red_flag", "confidence": 0.6}]
+    )
+    assert message.get("intent")["name"] == "ask_warning_signs"
+    assert entities(message, "red_flag") == []
+
+
+def test_a_hypothetical_inside_another_topic_adds_the_warning_signs(component) -> None:
+    message = parsed(
+        component, "can i shower, and what if i get a fever", [{"name": "ask_bathing", "confidence": 0.8}]
+    )
+    assert message.get("intent")["name"] == "ask_bathing"
+    assert [e["value"] for e in entities(message, "question_topic")] == ["ask_warning_signs"]
+
+
+def test_a_negated_sign_takes_the_classifiers_next_guess(component) -> None:
+    ranking = [{"name": "report_red_flag", "confidence": 0.5}, {"name": "ask_bathing", "confidence": 0.4}]
+    message = parsed(component, "no fever, ok to shower?", ranking)
+    assert message.get("intent")["name"] == "ask_bathing"
+
+
+def test_a_vague_report_is_unsure_and_never_silent(component) -> None:
+    message = parsed(component, "i dont feel right", [{"name": "report_red_flag", "confidence": 0.9}])
+    assert message.get("intent")["name"] == "report_red_flag"
+    assert [(e["value"], e["role"]) for e in entities(message, "red_flag")] == [("unsure", "primary")]
+
+
+def test_an_ordinary_question_is_left_alone(component) -> None:
+    ranking = [{"name": "ask_driving", "confidence": 0.9}]
+    message = parsed(component, "when can i drive", ranking)
+    assert message.get("intent") == ranking[0] and message.get("entities") == []

@@ -1,0 +1,95 @@
+"""The detector on the issue's own examples and on the mechanisms behind them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from components.red_flags import RedFlagDetector, Status, load_lexicon
+
+
+@pytest.fixture(scope="module")
+def detector() -> RedFlagDetector:
+    return RedFlagDetector()
+
+
+@pytest.mark.parametrize(
+    ("text", "level", "symptom"),
+    [
+        ("i fanted", "emergency", "passed_out"),
+        ("cant brethe", "emergency", "breathing"),
+        ("my brother keeps fainting", "emergency", "passed_out"),
+        ("what time is my follow-up? and my hand won't move since lunch", "emergency", "cannot_move_limb"),
+        ("haven't had tingling until today, now my foot tingles", "urgent", "nerve_symptoms"),
+        ("the chills are gone but my leg gave out", "urgent", "nerve_symptoms"),
+        ("all good apart from my hand not moving", "emergency", "cannot_move_limb"),
+        ("CANT MOVE MY ARM", "emergency", "cannot_move_limb"),
+        ("temp is 38.4 C", "urgent", "fever"),
+        ("thermometer says 101.3", "urgent", "fever"),
+        ("i measured 100.9F", "urgent", "fever"),
+        ("<b>fainted</b> in the hall", "emergency", "passed_out"),
+        ("the numbness was gone, now it's back", "urgent", "nerve_symptoms"),
+        ("not sure if this counts but i feel feverish", "urgent", "fever"),
+        ("i can't stop shivering", "urgent", "chills"),
+        ("my temp was 99 this morning, now i'm burning up", "urgent", "fever"),
+    ],
+)
+def test_reports_are_found_at_their_level(
+    detector: RedFlagDetector, text: str, level: str, symptom: str
+) -> None:
+    finding = detector.detect(text)
+    assert (finding.level, finding.present[0]) == (level, symptom)
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("temperature is normal, is a shower ok?", None),
+        ("no fever or chills", Status.NEGATED),
+        ("who do I call if chills start later?", Status.HYPOTHETICAL),
+        ("will they numb the skin first", None),
+        ("what's the number for the nurse line", None),
+        ("i'm 38 and had it done on monday", None),
+        ("temp 99.1, is that a fever?", Status.HYPOTHETICAL),
+        ("no improvement yet since yesterday, is that normal", Status.EXPECTED),
+    ],
+)
+def test_calm_messages_raise_nothing(detector: RedFlagDetector, text: str, status: Status | None) -> None:
+    finding = detector.detect(text)
+    assert finding.level is None
+    assert {m.status for m in finding.mentions} == ({status} if status else set())
+
+
+def test_a_negated_list_stays_negated_but_a_comma_does_not_hide_a_new_symptom(
+    detector: RedFlagDetector,
+) -> None:
+    assert detector.detect("no fever, chills or redness").present == ()
+    assert detector.detect("no fever, chills tonight").present == ("chills",)
+
+
+def test_mentions_point_at_the_patients_own_words(detector: RedFlagDetector) -> None:
+    text = "Can I eat? Also I PASSED OUT earlier"
+    mention = detector.detect(text).mentions[0]
+    assert text[mention.start_char : mention.end_char] == mention.text == "PASSED OUT"
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "🙂🙏😬", "¿Puedo ducharme esta noche?", "x" * 50_000, "\u0000\u0001"]
+)
+def test_odd_input_is_handled(detector: RedFlagDetector, text: str) -> None:
+    assert detector.detect(text).level is None
+
+
+def test_the_lexicon_refuses_a_bare_yaml_no(tmp_path: Path) -> None:
+    source = (Path(__file__).resolve().parents[2] / "data" / "red_flags.yml").read_text(encoding="utf-8")
+    broken = tmp_path / "red_flags.yml"
+    broken.write_text(source.replace("  FAINT:\n", "  FAINT:\n    - no\n", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match="not text"):
+        load_lexicon(broken)
+
+
+def test_every_symptom_pattern_names_known_concepts_and_every_level_has_a_handout_line() -> None:
+    lexicon = load_lexicon()
+    assert set(lexicon.level_intros) == {"emergency", "urgent", "watch"}
+    assert {s.level for s in lexicon.symptoms.values()} == {"emergency", "urgent", "watch"}
