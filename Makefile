@@ -14,12 +14,13 @@ export PYTHONDONTWRITEBYTECODE := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: help install train run shell actions test lint validate test-unit test-nlu test-stories test-e2e bench clean
+.PHONY: help install services train run shell actions test lint validate test-unit test-nlu test-stories test-e2e bench escalations clean
 
 help:
 	@echo "make run    install if needed, train if the data changed, start the assistant"
 	@echo "make test   everything CI runs"
 	@echo "make shell  chat in the terminal;  make bench  measure speed and memory"
+	@echo "make escalations  list recent escalations, newest first (staff)"
 
 $(BIN)/.installed: requirements.lock requirements-dev.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 10), "Rasa 3.6 needs Python 3.10, found " + sys.version' 
@@ -30,6 +31,10 @@ $(BIN)/.installed: requirements.lock requirements-dev.lock
 	touch $@
 
 install: $(BIN)/.installed
+
+# PostgreSQL and Redis from Debian's packages, for the tests that use the real servers.
+services:
+	scripts/install-services.sh
 
 $(MODEL): $(BIN)/.installed $(TRAIN_INPUTS)
 	@mkdir -p models
@@ -49,7 +54,7 @@ run: $(MODEL)
 shell: $(MODEL)
 	@scripts/run.sh shell
 
-test: $(MODEL)
+test: $(MODEL) services
 	scripts/test.sh
 
 lint: $(BIN)/.installed
@@ -61,6 +66,10 @@ validate: $(BIN)/.installed
 
 bench: $(MODEL)
 	$(BIN)/python -m bench.run
+
+# Recent escalations from the escalation store (ESCALATION_DB_URL, or escalations.db here).
+escalations: $(BIN)/.installed
+	$(BIN)/python -m escalations list --limit $${LIMIT:-20}
 
 clean:
 	rm -rf models results .pytest_cache .ruff_cache

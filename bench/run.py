@@ -1,8 +1,10 @@
-"""Measure reply latency, throughput, training time and memory; write bench/report.md.
+"""Measure reply latency, throughput, training time, memory and the red-flag detector's
+cost; write bench/report.md.
 
 Starts the real action server and Rasa server, sends handout questions over REST from
 1 and then 10 concurrent conversations, and reads both servers' resident memory from
 /proc. Training time is measured by a fresh `rasa train --force` into a temporary folder.
+The detector is timed in-process on every message of the red-flag evaluation sets.
 """
 
 from __future__ import annotations
@@ -87,6 +89,36 @@ def load(servers: Servers, concurrency: int, messages: int) -> Dict[str, float]:
     }
 
 
+def detector_cost(repeats: int = 3) -> Dict[str, float]:
+    """Milliseconds per message for the red-flag detector, over the evaluation sets."""
+    import yaml
+
+    from components.red_flags import RedFlagDetector
+
+    started = time.perf_counter()
+    detector = RedFlagDetector()
+    load_ms = (time.perf_counter() - started) * 1000
+    texts = []
+    for path in (PROJECT / "tests").glob("**/red_flag*.yml"):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        texts += [item["text"] for key in ("red_flags", "calm") for item in data[key]]
+    detector.detect("warm-up")
+    timings = []
+    for _ in range(repeats):
+        for text in texts:
+            started = time.perf_counter()
+            detector.detect(text)
+            timings.append((time.perf_counter() - started) * 1000)
+    return {
+        "messages": len(texts),
+        "load_ms": load_ms,
+        "p50_ms": statistics.median(timings),
+        "p95_ms": percentile(timings, 95),
+        "p99_ms": percentile(timings, 99),
+        "max_ms": max(timings),
+    }
+
+
 def train_seconds() -> float:
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
@@ -118,6 +150,7 @@ def main() -> None:
             results["rss_mib"] = {n: rss_mib(p.pid) for n, p in servers.processes.items()}
         finally:
             servers.stop_all()
+    results["red_flag_detector"] = detector_cost()
     if not args.skip_training:
         results["train_seconds"] = train_seconds()
 
@@ -138,6 +171,13 @@ def main() -> None:
         lines.append(
             f"| {name} | {results['idle_rss_mib'][name]:.0f} | {results['rss_mib'][name]:.0f} |"  # type: ignore[index]
         )
+    cost = results["red_flag_detector"]
+    lines += [
+        "",
+        f"Red-flag detector, in-process, {cost['messages']} messages x 3 (target p95 < 5 ms): "  # type: ignore[index]
+        f"p50 {cost['p50_ms']:.2f} ms, p95 {cost['p95_ms']:.2f} ms, p99 {cost['p99_ms']:.2f} ms, "  # type: ignore[index]
+        f"max {cost['max_ms']:.2f} ms; built in {cost['load_ms']:.0f} ms.",  # type: ignore[index]
+    ]
     if "train_seconds" in results:
         lines += ["", f"Training (`rasa train --force`): {results['train_seconds']:.0f} s"]
     (OUT / "report.md").write_text("\n".join(lines) + "\n")
