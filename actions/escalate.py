@@ -26,7 +26,10 @@ logger = logging.getLogger(__name__)
 
 ENTITY = "red_flag"
 PRIMARY = "primary"
-UNSURE = "unsure"
+# "Yes" to "Is any of this happening now?" after a vague report: urgent, sign not named.
+CONFIRMED_INTENT = "affirm"
+UNWELL_INTENT = "feeling_unwell"
+UNNAMED = "unnamed_warning_sign"
 
 ALERTED = "I have let the {clinic} care team know (alert number {id})."
 ALREADY_ALERTED = "The {clinic} care team already has this message (alert number {id})."
@@ -54,7 +57,7 @@ def red_flags_of(parse_data: Dict[str, Any]) -> Tuple[str | None, List[str]]:
     """The primary warning sign of a parsed message and all its warning signs, in order."""
     entities = [e for e in parse_data.get("entities") or [] if e.get("entity") == ENTITY]
     primary = next((e["value"] for e in entities if e.get("role") == PRIMARY), None)
-    symptoms = [e["value"] for e in entities if e.get("value") != UNSURE]
+    symptoms = [e["value"] for e in entities]
     if primary in symptoms:
         symptoms.remove(primary)
         symptoms.insert(0, primary)
@@ -93,6 +96,30 @@ def unrecorded_events(tracker: Tracker) -> List[Tuple[Dict[str, Any], List[str]]
     return found
 
 
+def confirmed_unnamed(tracker: Tracker) -> NewEscalation | None:
+    """The patient said yes to the warning-sign check: what they first wrote, and the yes."""
+    if ((tracker.latest_message or {}).get("intent") or {}).get("name") != CONFIRMED_INTENT:
+        return None
+    user_events = [e for e in tracker.events if e.get("event") == "user"]
+    intents = [((e.get("parse_data") or {}).get("intent") or {}).get("name") for e in user_events]
+    pairs = zip(reversed(user_events), reversed(intents), strict=True)
+    first = next((e for e, intent in pairs if intent == UNWELL_INTENT), None)
+    if first is None:
+        return None
+    answer = user_events[-1]
+    return NewEscalation(
+        conversation_id=tracker.sender_id,
+        level="urgent",
+        symptom=UNNAMED,
+        symptoms=[UNNAMED],
+        message_text=f"{first.get('text') or ''}\n"
+        f"(answered \"{answer.get('text') or ''}\" to: is any of this happening now?)",
+        channel=answer.get("input_channel") or tracker.get_latest_input_channel() or "unknown",
+        message_id=answer.get("message_id"),
+        message_time=answer.get("timestamp"),
+    )
+
+
 def bullets_text(symptoms: List[str]) -> str:
     """The handout bullets of these warning signs, quoted with their titles."""
     quotes: List[Quote] = []
@@ -113,17 +140,20 @@ class ActionEscalate(Action):
         details = clinic()
         primary, symptoms = red_flags_of(tracker.latest_message or {})
         symptoms = [s for s in symptoms if s in lexicon().symptoms]
-        if primary is None or primary == UNSURE or not symptoms:
-            return details.slot_events()  # nothing present: the static reply asked instead
+        record = confirmed_unnamed(tracker)
+        if record is None and (primary is None or not symptoms):
+            return details.slot_events()  # no warning sign in this message
         events = unrecorded_events(tracker)
-        latest = events.pop() if events else (tracker.latest_message, symptoms)
+        if record is None:  # the latest message is recorded last, for the reply
+            latest = events.pop() if events else (tracker.latest_message, symptoms)
+            record = new_escalation(tracker, *latest)
         try:
             for event, earlier in events:
                 await escalate(new_escalation(tracker, event, earlier))
-            result = await escalate(new_escalation(tracker, *latest))
+            result = await escalate(record)
             template = ALERTED if result.created else ALREADY_ALERTED
             lines = [template.format(clinic=details.clinic_name, id=result.escalation_id)]
-            logger.info("Escalation %s recorded: %s (%s).", result.escalation_id, symptoms[0], result.created)
+            logger.info("Escalation %s: %s, new: %s.", result.escalation_id, record.symptom, result.created)
         except Exception as error:  # the patient must hear that nobody was told
             logger.error("Could not record an escalation: %s", type(error).__name__)
             lines = [NOT_ALERTED]

@@ -13,8 +13,9 @@ classifier's confidence:
   the handout's warning-sign answer is added (or becomes the intent);
 - a negated one ("no fever, can I shower?"): the message is answered as it is, and a
   classifier guess of `report_red_flag` is replaced by its next guess;
-- the classifier says `report_red_flag` but no warning sign is found ("I don't feel
-  right"): the `primary` entity is `unsure`, and the reply asks instead of staying silent.
+- the classifier says `report_red_flag` but no warning sign is found: the intent becomes
+  `feeling_unwell`, whose reply quotes every warning sign and asks whether any is
+  happening now (red_flag_check_form), instead of staying silent.
 
 The detector reads data/red_flags.yml when the model is loaded, so a change to the warning
 signs takes effect at the next start of the Rasa server.
@@ -41,7 +42,6 @@ from components.segments import split_questions
 ENTITY = "red_flag"
 TOPIC_ENTITY = "question_topic"
 PRIMARY, OTHER = "primary", "other"
-UNSURE = "unsure"
 FALLBACK_INTENT = "nlu_fallback"
 
 
@@ -55,6 +55,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         return {
             "red_flags_file": str(RED_FLAGS_FILE),
             "report_intent": "report_red_flag",
+            "unwell_intent": "feeling_unwell",
             "warning_signs_intent": "ask_warning_signs",
             "topic_pattern": r"^ask_(?!capabilities$)",
             "fallback_threshold": 0.3,
@@ -91,6 +92,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         intent = (message.get(INTENT) or {}).get("name")
         ranking = message.get(INTENT_RANKING_KEY) or []
         report, warning = self._config["report_intent"], self._config["warning_signs_intent"]
+        unwell = self._config["unwell_intent"]
         entities = list(message.get(ENTITIES) or [])
         if finding.present:
             flagged = [(m.start_char, m.end_char) for m in finding.mentions if m.symptom in finding.present]
@@ -103,14 +105,13 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             entities = [e for e in entities if not self._about_red_flag(e, flagged, warning)]
             entities += self._red_flag_entities(finding)
             self._set_intent(message, report, ranking)
-        elif intent == report or self._top_of_ranking(ranking) == report and intent == FALLBACK_INTENT:
+        elif intent in (report, unwell) or (intent == FALLBACK_INTENT and self._top_guess(ranking) == report):
             if finding.hypothetical:
                 self._set_intent(message, warning, ranking)
-            elif finding.negated:
+            elif finding.negated and intent == report:
                 self._set_next_best(message, ranking, exclude={report})
-            else:
-                entities.append(self._entity(UNSURE, PRIMARY, 0, len(message.get(TEXT) or "")))
-                self._set_intent(message, report, ranking)
+            else:  # unwell, but no sign the detector can name: ask
+                self._set_intent(message, unwell, ranking)
         elif finding.hypothetical:
             if self._is_topic(intent):
                 if intent != warning and not any(e.get("value") == warning for e in entities):
@@ -130,7 +131,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         return start is not None and any(start < e and s < end for s, e in flagged)
 
     @staticmethod
-    def _top_of_ranking(ranking: List[Dict[str, Any]]) -> str | None:
+    def _top_guess(ranking: List[Dict[str, Any]]) -> str | None:
         return ranking[0]["name"] if ranking else None
 
     def _red_flag_entities(self, finding: Finding) -> List[Dict[str, Any]]:

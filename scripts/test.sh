@@ -13,8 +13,11 @@ echo "== lint"
 echo "== rasa data validate"
 "$BIN/rasa" data validate --fail-on-warnings > results/validate.log 2>&1 \
   || { cat results/validate.log; exit 1; }
-# Rasa reports some problems as warnings without failing; none are allowed here.
-if grep -E "UserWarning|WARNING +rasa" results/validate.log; then
+# Rasa reports some problems as warnings without failing; none are allowed here, except
+# the one Rasa's validator gives for a form's question (utter_ask_<slot>), which the form
+# asks itself and no story names.
+if grep -E "UserWarning|WARNING +rasa" results/validate.log \
+    | grep -vE "The utterance 'utter_ask_[a-z_]+' is not used in any story or rule"; then
   echo "rasa data validate printed warnings"; exit 1
 fi
 

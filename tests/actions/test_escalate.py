@@ -102,9 +102,23 @@ def test_an_earlier_report_missed_while_the_server_was_down_is_recorded_too() ->
     assert [r.symptom for r in get_store().recent()] == ["chills", "passed_out"]
 
 
-def test_an_unsure_report_records_nothing() -> None:
-    assert run([user_event("i feel off", [("unsure", "primary")], "m1", 1_700_000_000.0)], SLOTS) == []
+def test_a_message_without_a_sign_records_nothing() -> None:
+    event = user_event("can i drive", [], "m1", 1_700_000_000.0)
+    event["parse_data"]["intent"] = {"name": "ask_driving"}
+    assert run([event], SLOTS) == []
     assert get_store().recent() == []
+
+
+def test_yes_to_the_warning_sign_check_is_recorded_as_urgent() -> None:
+    unwell = user_event("i feel really wrong", [], "m1", 1_700_000_000.0)
+    unwell["parse_data"]["intent"] = {"name": "feeling_unwell"}
+    yes = user_event("yes", [], "m2", 1_700_000_030.0)
+    yes["parse_data"]["intent"] = {"name": "affirm"}
+    [reply] = run([unwell, yes], SLOTS)
+    [record] = get_store().recent()
+    assert (record.level, record.symptom, record.message_id) == ("urgent", "unnamed_warning_sign", "m2")
+    assert "i feel really wrong" in record.message_text
+    assert reply.startswith(ALERTED.format(clinic=clinic().clinic_name, id=record.id))
 
 
 def test_without_a_store_the_patient_is_told_to_call(monkeypatch) -> None:

@@ -75,10 +75,22 @@ def test_a_negated_sign_takes_the_classifiers_next_guess(component) -> None:
     assert message.get("intent")["name"] == "ask_bathing"
 
 
-def test_a_vague_report_is_unsure_and_never_silent(component) -> None:
+def test_a_report_without_a_nameable_sign_is_asked_about_never_silent(component) -> None:
     message = parsed(component, "i dont feel right", [{"name": "report_red_flag", "confidence": 0.9}])
+    assert message.get("intent")["name"] == "feeling_unwell"
+    assert entities(message, "red_flag") == []
+
+
+def test_feeling_unwell_with_a_named_sign_escalates(component) -> None:
+    message = parsed(
+        component, "i feel awful and i have chills", [{"name": "feeling_unwell", "confidence": 0.9}]
+    )
     assert message.get("intent")["name"] == "report_red_flag"
-    assert [(e["value"], e["role"]) for e in entities(message, "red_flag")] == [("unsure", "primary")]
+
+
+def test_feeling_unwell_stays_so_when_a_sign_is_only_denied(component) -> None:
+    message = parsed(component, "no fever but i feel awful", [{"name": "feeling_unwell", "confidence": 0.9}])
+    assert message.get("intent")["name"] == "feeling_unwell"
 
 
 def test_an_ordinary_question_is_left_alone(component) -> None:

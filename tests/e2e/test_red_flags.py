@@ -161,3 +161,49 @@ def test_with_the_webhook_down_the_escalation_is_stored_and_delivered_later(
             break
         time.sleep(0.3)
     assert statuses == {"webhook": "delivered", "sms": "delivered"}
+
+
+CHECK_QUESTION = "Is any of this happening now"
+CONFIRMED = "“Call 911 anytime you think you may need emergency care.”"
+
+
+def test_feeling_unwell_is_asked_about_and_a_yes_alerts_the_care_team(servers: Servers) -> None:
+    sender = conversation_id("unwell-yes")
+    replies = servers.ask(sender, "i feel really rough, something is not right")
+    assert CALL_911 in replies[0] and CHECK_QUESTION in replies[-1]
+    assert escalations_of(servers, sender) == [], "asking is not alerting"
+    replies = servers.ask(sender, "yes")
+    assert CONFIRMED in replies[0] and any(ALERTED in r for r in replies)
+    [record] = wait_for_escalations(servers, sender, 1)
+    assert (record.level, record.symptom) == ("urgent", "unnamed_warning_sign")
+    assert "something is not right" in record.message_text
+
+
+def test_a_no_to_the_check_goes_back_to_questions(servers: Servers) -> None:
+    sender = conversation_id("unwell-no")
+    servers.ask(sender, "my dad seems really unwell tonight")
+    replies = servers.ask(sender, "no, none of those")
+    assert "If any of these starts, call straight away" in "\n".join(replies)
+    assert SHOWER in "\n".join(servers.ask(sender, "can he have a shower"))
+    assert escalations_of(servers, sender) == []
+
+
+def test_a_warning_sign_inside_the_check_comes_first_and_ends_the_check(servers: Servers) -> None:
+    sender = conversation_id("unwell-flag")
+    servers.ask(sender, "i feel awful")
+    replies = servers.ask(sender, "my husband just passed out")
+    assert CALL_911 in replies[0] and PASSED_OUT in replies[0]
+    [record] = wait_for_escalations(servers, sender, 1)
+    assert record.symptom == "passed_out"
+    # the check is over: a later "no" is an ordinary answer, not the check's
+    assert CHECK_QUESTION not in "\n".join(servers.ask(sender, "no"))
+
+
+def test_the_check_works_with_the_action_server_stopped(servers: Servers) -> None:
+    sender = conversation_id("unwell-down")
+    servers.stop("actions")
+    try:
+        assert CHECK_QUESTION in servers.ask(sender, "something is wrong with me")[-1]
+        assert CONFIRMED in servers.ask(sender, "yes")[0]
+    finally:
+        servers.start_actions()
