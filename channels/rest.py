@@ -50,7 +50,7 @@ def _bounded_text(body: Dict[str, Any], key: str, limit: int, required: bool) ->
     value = body.get(key)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or (required and not value.strip()):
+    if not isinstance(value, str) or not value.strip():
         raise BadRequest(f'"{key}" must be a non-empty string.')
     if len(value) > limit:
         raise BadRequest(f'"{key}" must be at most {limit} characters.')

@@ -207,3 +207,20 @@ def test_the_check_works_with_the_action_server_stopped(servers: Servers) -> Non
         assert CONFIRMED in servers.ask(sender, "yes")[0]
     finally:
         servers.start_actions()
+
+
+def test_the_servers_logs_carry_no_message_text(servers: Servers) -> None:
+    """Runs last in this module: nothing the patients above wrote is in the INFO logs."""
+    logs = "\n".join(
+        (servers.workdir / f"{name}.log").read_text(errors="replace") for name in ("rasa", "actions")
+    )
+    for text in (
+        "fainted in the hall",
+        "leaking yellow pus",
+        "passed out on the stairs",
+        "fever of 102",
+        "something is not right",
+        "blacked out",
+        "+15550100999",
+    ):
+        assert text not in logs, f"{text!r} is in a server log"

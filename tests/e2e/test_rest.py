@@ -59,8 +59,15 @@ def test_greeting_names_the_configured_clinic_once_an_action_has_run(servers: Se
 
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "x" * 10_000, "🙂🙏😬", "¿Puedo ducharme esta noche?",
-     "<script>alert('x')</script>", "a\u0000b"],
+    [
+        "",
+        "   ",
+        "x" * 10_000,
+        "🙂🙏😬",
+        "¿Puedo ducharme esta noche?",
+        "<script>alert('x')</script>",
+        "a\u0000b",
+    ],
 )
 def test_odd_messages_get_a_clear_reply_and_the_server_keeps_serving(servers: Servers, text: str) -> None:
     sender = conversation_id("odd")
@@ -73,7 +80,18 @@ def test_odd_messages_get_a_clear_reply_and_the_server_keeps_serving(servers: Se
     assert SHOWER in joined(servers.ask(sender, "can I take a shower"))
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"sender": "x"}', b'{"message": "hi"}', b""])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"[]",
+        b'{"sender": "x"}',
+        b'{"message": "hi"}',
+        b"",
+        b'{"sender": "x", "message": "hi", "message_id": 7}',
+        b'{"sender": "x", "message": "hi", "message_id": ""}',
+    ],
+)
 def test_malformed_requests_get_a_4xx_and_the_server_keeps_serving(servers: Servers, body: bytes) -> None:
     response = servers.post_raw(body)
     assert 400 <= response.status_code < 500, response.status_code
