@@ -107,6 +107,20 @@ def settings_for(recorder: Recorder | None, db_url: str, *, webhook: bool = True
     return load_settings(env)
 
 
+def settings_env(settings: Settings, db_url: str) -> Dict[str, str]:
+    """The environment that gives a separate process (CLI, action server) these settings."""
+    return {
+        "ESCALATION_DB_URL": db_url,
+        "ESCALATION_WEBHOOK_URL": settings.webhook_url or "",
+        "ESCALATION_WEBHOOK_SECRET": settings.webhook_secret or "",
+        "TWILIO_ACCOUNT_SID": settings.twilio_account_sid or "",
+        "TWILIO_AUTH_TOKEN": settings.twilio_auth_token or "",
+        "TWILIO_NUMBER": settings.twilio_number or "",
+        "ESCALATION_SMS_TO": settings.sms_to or "",
+        "TWILIO_API_BASE_URL": settings.twilio_api_base_url,
+    }
+
+
 def escalation(conversation_id: str = "conv-1", text: str = PATIENT_TEXT, **fields) -> NewEscalation:
     """A red-flag escalation as the action would build it."""
     values = {

@@ -8,7 +8,7 @@ import sys
 
 from devtools.servers import PROJECT, free_port, wait_until_up
 from escalations.store import DELIVERED
-from tests.escalations.conftest import escalation, settings_for
+from tests.escalations.conftest import escalation, settings_env, settings_for
 
 ACTIONS = '''"""Stand-in for the lead's actions package: it only attaches escalation delivery."""
 from escalations import attach_to_action_server
@@ -29,14 +29,7 @@ def test_action_server_delivers_what_was_pending_at_start(recorder, sqlite_url, 
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(tmp_path), str(PROJECT)]),
         "SANIC_HOST": "127.0.0.1",
-        "ESCALATION_DB_URL": sqlite_url,
-        "ESCALATION_WEBHOOK_URL": settings.webhook_url,
-        "ESCALATION_WEBHOOK_SECRET": settings.webhook_secret,
-        "TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
-        "TWILIO_AUTH_TOKEN": settings.twilio_auth_token,
-        "TWILIO_NUMBER": settings.twilio_number,
-        "ESCALATION_SMS_TO": settings.sms_to,
-        "TWILIO_API_BASE_URL": settings.twilio_api_base_url,
+        **settings_env(settings, sqlite_url),
     }
     log = tmp_path / "actions.log"
     with log.open("wb") as out:

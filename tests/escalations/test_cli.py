@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 from devtools.servers import PROJECT
 from escalations.__main__ import main
-from tests.escalations.conftest import PATIENT_TEXT, escalation, settings_for
+from tests.escalations.conftest import PATIENT_TEXT, escalation, settings_env, settings_for
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=timezone.utc)
 
@@ -57,16 +57,7 @@ def test_deliver_delivers_what_is_due_and_reports_failures(recorder, sqlite_url,
     settings = settings_for(recorder, sqlite_url)
     start = datetime.now(timezone.utc) - timedelta(minutes=5)
     store, _ = _fill(make_store, sqlite_url, targets=settings.targets, start=start)
-    env = {
-        "ESCALATION_DB_URL": sqlite_url,
-        "ESCALATION_WEBHOOK_URL": settings.webhook_url,
-        "ESCALATION_WEBHOOK_SECRET": settings.webhook_secret,
-        "TWILIO_ACCOUNT_SID": settings.twilio_account_sid,
-        "TWILIO_AUTH_TOKEN": settings.twilio_auth_token,
-        "TWILIO_NUMBER": settings.twilio_number,
-        "ESCALATION_SMS_TO": settings.sms_to,
-        "TWILIO_API_BASE_URL": settings.twilio_api_base_url,
-    }
+    env = settings_env(settings, sqlite_url)
     recorder.respond_with(500)
     code, out, err = _run(["deliver"], env)
     assert (code, out) == (1, "delivered 5\n") and "1 will be retried" in err
