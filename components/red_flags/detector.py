@@ -38,6 +38,7 @@ CONTRASTIVE = {"but", "however", "although", "though", "except", "whereas"}
 _NUMBER = re.compile(r"^(\d{2,3}(?:[.,]\d{1,2})?)(?:°|º|deg)?([cf])?$")
 _UNIT_WORDS = {"c": "c", "celsius": "c", "centigrade": "c", "f": "f", "fahrenheit": "f", "farenheit": "f"}
 _DEGREE_WORDS = {"°", "º", "deg", "degree", "degrees"}
+_UNIT_TOKENS = _DEGREE_WORDS | set(_UNIT_WORDS)
 FEVER_AT = {"c": 38.0, "f": 100.4}
 
 
@@ -122,8 +123,12 @@ class RedFlagDetector:
             cue_phrases[f"{cue.category}|{cue.direction}|{','.join(cue.symptoms)}"].append(cue.phrase)
         self.cues = self._matcher("NORM", cue_phrases)
         self.terminators = self._matcher("NORM", {"TERMINATE": self.lexicon.terminators})
-        self.concept_norms = {
+        concept_norms = {
             name: {self._norms(p) for p in phrases} for name, phrases in self.lexicon.concepts.items()
+        }
+        # One-word phrases that say a sentence is about temperature ("temp", "fever").
+        self.temperature_words = {
+            p[0] for concept in ("TEMPERATURE", "FEVER") for p in concept_norms[concept] if len(p) == 1
         }
 
     def _doc(self, text: str) -> Doc:
@@ -151,23 +156,18 @@ class RedFlagDetector:
         """Readings at or over 100.4 °F / 38 °C. A normal reading hides nothing: "it was 99
         this morning, now I'm burning up" is a fever."""
         high: List[Tuple[int, int]] = []
-        temperature_words = {
-            p[0] for concept in ("TEMPERATURE", "FEVER") for p in self.concept_norms[concept] if len(p) == 1
-        }
+        about_temperature = {sentences[j] for j, t in enumerate(doc) if t.norm_ in self.temperature_words}
         for i, token in enumerate(doc):
             match = _NUMBER.match(token.lower_)
             if not match:
                 continue
             value = float(match.group(1).replace(",", "."))
             unit, end = match.group(2), i + 1
-            while end < len(doc) and end <= i + 2 and doc[end].lower_ in _DEGREE_WORDS | set(_UNIT_WORDS):
+            while end < len(doc) and end <= i + 2 and doc[end].lower_ in _UNIT_TOKENS:
                 unit = _UNIT_WORDS.get(doc[end].lower_, unit)
                 end += 1
-            in_context = any(
-                doc[j].norm_ in temperature_words for j in range(len(doc)) if sentences[j] == sentences[i]
-            )
             if not unit:
-                if not in_context:
+                if sentences[i] not in about_temperature:
                     continue
                 unit = "c" if 35 <= value <= 43.5 else "f" if 95 <= value <= 110 else None
             if unit is None or not (35 <= value <= 43.5 or 95 <= value <= 110):
