@@ -69,17 +69,17 @@ class ActionAnswerQuestion(Action):
         topics = asked_topics(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if intent == RED_FLAG_INTENT and not topics:
-            return clinic().slot_events()
+            return clinic().slot_events(tracker)
         if not topics:
             dispatcher.utter_message(text=cannot_answer_text())
-            return [SlotSet(LAST_TOPICS_SLOT, None), *clinic().slot_events()]
+            return [SlotSet(LAST_TOPICS_SLOT, None), *clinic().slot_events(tracker)]
         kb, details = knowledge(), clinic()
         phase: str | None = tracker.get_slot(PHASE_SLOT)
         for name in topics:
             dispatcher.utter_message(text=render_topic(kb.topics[name], phase, kb, details))
         if intent not in kb.topics and intent != RED_FLAG_INTENT:
             dispatcher.utter_message(text=PARTLY_ANSWERED + " " + render_contacts(details))
-        return [SlotSet(LAST_TOPICS_SLOT, topics), *details.slot_events()]
+        return [SlotSet(LAST_TOPICS_SLOT, topics), *details.slot_events(tracker)]
 
 
 class ActionAcknowledgePhase(Action):
@@ -106,4 +106,4 @@ class ActionAcknowledgePhase(Action):
                 dispatcher.utter_message(text=render_topic(topic, phase, kb, details))
         else:
             dispatcher.utter_message(text=NOTED.get(phase, NOTED[None]))
-        return details.slot_events()
+        return details.slot_events(tracker)

@@ -35,4 +35,4 @@ class ActionContactCareTeam(Action):
                 ]
             )
         )
-        return details.slot_events()
+        return details.slot_events(tracker)

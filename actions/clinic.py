@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping
 
 import yaml
+from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -29,15 +30,19 @@ class Clinic:
         """The details as slot values, for responses that show them."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
-    def slot_events(self) -> List[Dict[str, Any]]:
-        """SlotSet events for the details: every custom action returns them.
+    def slot_events(self, tracker: Tracker) -> List[Dict[str, Any]]:
+        """SlotSet events for the details the conversation lacks: every custom action
+        returns them.
 
         The static responses read the details from slots. Conversations start with Rasa's
         own session start, which needs no action server, so the slots are filled by the
         first custom action and then carried over; until then the responses have a
-        variation without them.
+        variation without them. Only changed values are set, so the tracker does not grow
+        by four events a turn.
         """
-        return [SlotSet(name, value) for name, value in self.as_slots().items()]
+        return [
+            SlotSet(name, value) for name, value in self.as_slots().items() if tracker.get_slot(name) != value
+        ]
 
 
 def load_clinic(path: Path = CLINIC_FILE, environ: Mapping[str, str] | None = None) -> Clinic:

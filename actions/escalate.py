@@ -142,7 +142,7 @@ class ActionEscalate(Action):
         symptoms = [s for s in symptoms if s in lexicon().symptoms]
         record = confirmed_unnamed(tracker)
         if record is None and (primary is None or not symptoms):
-            return details.slot_events()  # no warning sign in this message
+            return details.slot_events(tracker)  # no warning sign in this message
         events = unrecorded_events(tracker)
         if record is None:  # the latest message is recorded last, for the reply
             latest = events.pop() if events else (tracker.latest_message, symptoms)
@@ -162,4 +162,4 @@ class ActionEscalate(Action):
         if len(symptoms) > 1:
             lines += [ALSO_DESCRIBED, bullets_text(symptoms[1:])]
         dispatcher.utter_message(text="\n".join(lines))
-        return details.slot_events()
+        return details.slot_events(tracker)

@@ -93,7 +93,7 @@ def detector_cost(repeats: int = 3) -> Dict[str, float]:
     """Milliseconds per message for the red-flag detector, over the evaluation sets."""
     import yaml
 
-    from components.red_flags import RedFlagDetector
+    from components.red_flags.detector import RedFlagDetector
 
     started = time.perf_counter()
     detector = RedFlagDetector()

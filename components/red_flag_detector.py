@@ -35,8 +35,8 @@ from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from components.red_flags import Finding, RedFlagDetector, load_lexicon
-from components.red_flags.lexicon import RED_FLAGS_FILE
+from components.red_flags.detector import Finding, RedFlagDetector
+from components.red_flags.lexicon import RED_FLAGS_FILE, load_lexicon
 from components.segments import split_questions
 
 ENTITY = "red_flag"

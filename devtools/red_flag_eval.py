@@ -17,7 +17,8 @@ from typing import Dict, List
 
 import yaml
 
-from components.red_flags import LEVELS, RedFlagDetector
+from components.red_flags.detector import RedFlagDetector
+from components.red_flags.lexicon import LEVELS
 
 
 def miss_rate_upper_bound(misses: int, total: int, confidence: float = 0.95) -> float:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.red_flags import RedFlagDetector
+from components.red_flags.detector import RedFlagDetector
 from devtools.red_flag_eval import evaluate, miss_rate_upper_bound
 from tests.conftest import PROJECT
 

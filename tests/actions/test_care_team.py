@@ -23,3 +23,9 @@ def test_custom_actions_fill_the_clinic_slots_for_the_static_responses() -> None
     events = run_action(ActionContactCareTeam(), CollectingDispatcher(), tracker)
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     assert slots == clinic().as_slots()
+
+
+def test_clinic_slots_already_set_are_not_set_again() -> None:
+    tracker = tracker_for("request_human", "nurse", slots=clinic().as_slots())
+    events = run_action(ActionContactCareTeam(), CollectingDispatcher(), tracker)
+    assert [e for e in events if e["event"] == "slot"] == []

@@ -8,7 +8,7 @@ import pytest
 from rasa.shared.nlu.training_data.message import Message
 
 from components.red_flag_detector import RedFlagDetectorComponent
-from components.red_flags import RedFlagDetector
+from components.red_flags.detector import RedFlagDetector
 
 
 @pytest.fixture(scope="module")

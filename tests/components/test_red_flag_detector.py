@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from components.red_flags import RedFlagDetector, Status, load_lexicon
+from components.red_flags.context import Status
+from components.red_flags.detector import RedFlagDetector
+from components.red_flags.lexicon import load_lexicon
 
 
 @pytest.fixture(scope="module")
