@@ -218,10 +218,13 @@ async def _run(wake: asyncio.Event, store: EscalationStore | None, settings: Set
             logger.error(
                 "Escalation delivery pass failed (%s); trying again in %.0f s", _describe(error), sleep
             )
+        # Not asyncio.wait_for: on Python 3.10 it can swallow a cancellation that arrives as
+        # the wake-up does, and the task would then never stop.
+        waiter = asyncio.ensure_future(wake.wait())
         try:
-            await asyncio.wait_for(wake.wait(), timeout=sleep)
-        except asyncio.TimeoutError:
-            pass
+            await asyncio.wait({waiter}, timeout=sleep)
+        finally:
+            waiter.cancel()
 
 
 async def escalate(new: NewEscalation, store: EscalationStore | None = None) -> RecordResult:

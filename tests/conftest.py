@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from typing import Iterator
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine, make_url
 
+from devtools.postgres import PostgresUnavailable, postgres_server
 from devtools.recorder import Recorder
 from devtools.servers import MODEL, PROJECT, Servers
 
@@ -18,6 +22,43 @@ TEST_CLINIC = {
     "CLINIC_CARE_TEAM_PHONE": "555-0199",
     "CLINIC_NURSE_LINE_PHONE": "555-0188",
 }
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """One real PostgreSQL server for the whole run; missing binaries fail, never skip."""
+    try:
+        with postgres_server() as url:
+            yield url
+    except PostgresUnavailable as error:
+        pytest.fail(str(error))
+
+
+@pytest.fixture(scope="session")
+def postgres_admin(postgres_url: str) -> Iterator[Engine]:
+    engine = create_engine(postgres_url, future=True, isolation_level="AUTOCOMMIT")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A fresh, empty database on each backend (a new PostgreSQL database per test)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'escalations.db'}"
+        return
+    admin: Engine = request.getfixturevalue("postgres_admin")
+    name = f"t_{next(_databases)}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    yield make_url(request.getfixturevalue("postgres_url")).set(database=name).render_as_string(
+        hide_password=False
+    )
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 WEBHOOK_SECRET = "e2e-webhook-secret"

@@ -50,8 +50,9 @@ def run(events: List[Dict[str, Any]], slots: Dict[str, Any] | None = None) -> Li
 
 
 @pytest.fixture(autouse=True)
-def store(tmp_path, monkeypatch):
-    monkeypatch.setenv("ESCALATION_DB_URL", f"sqlite:///{tmp_path / 'escalations.db'}")
+def store(db_url, monkeypatch):
+    """Each test on SQLite and on PostgreSQL (tests/conftest.py's db_url)."""
+    monkeypatch.setenv("ESCALATION_DB_URL", db_url)
     for name in ("ESCALATION_WEBHOOK_URL", "TWILIO_ACCOUNT_SID", "ESCALATION_SMS_TO"):
         monkeypatch.delenv(name, raising=False)
     reset_store_cache()

@@ -3,14 +3,10 @@ local HTTP recorder standing in for the clinic's webhook and Twilio."""
 
 from __future__ import annotations
 
-import itertools
 from typing import Callable, Dict, Iterator, List
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.engine import Engine, make_url
 
-from devtools.postgres import PostgresUnavailable, postgres_server
 from devtools.recorder import Recorder
 from escalations.settings import Settings, load_settings
 from escalations.store import EscalationStore, NewEscalation
@@ -21,41 +17,6 @@ TOKEN = "test-auth-token"
 CLINIC_NUMBER = "+15550100000"
 ON_CALL_NUMBER = "+15550199999"
 PATIENT_TEXT = "I suddenly can't feel my legs and I wet myself"
-_databases = itertools.count(1)
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """One real PostgreSQL server for the whole run; missing binaries fail, never skip."""
-    try:
-        with postgres_server() as url:
-            yield url
-    except PostgresUnavailable as error:
-        pytest.fail(str(error))
-
-
-@pytest.fixture(scope="session")
-def postgres_admin(postgres_url: str) -> Iterator[Engine]:
-    engine = create_engine(postgres_url, future=True, isolation_level="AUTOCOMMIT")
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
-    """A fresh, empty database on each backend (a new PostgreSQL database per test)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'escalations.db'}"
-        return
-    admin: Engine = request.getfixturevalue("postgres_admin")
-    name = f"t_{next(_databases)}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    yield make_url(request.getfixturevalue("postgres_url")).set(database=name).render_as_string(
-        hide_password=False
-    )
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
 
 
 @pytest.fixture

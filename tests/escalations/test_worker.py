@@ -214,3 +214,18 @@ def test_attach_to_action_server_finds_the_app_by_name():
     app = Sanic("escalations_test_action_server")
     assert attach_to_action_server("escalations_test_action_server") is True
     assert app.ctx.escalations_attached
+
+
+def test_the_worker_stops_even_when_woken_as_it_is_cancelled(sqlite_url):
+    """A wake-up and a stop in the same loop tick (an escalation as the server shuts down)."""
+    settings = settings_for(None, sqlite_url, webhook=False, sms=False)
+    store = EscalationStore(sqlite_url)
+
+    async def go():
+        for _ in range(20):
+            notify_soon(store, settings)
+            await asyncio.sleep(0.01)  # the worker is now waiting to be woken
+            notify_soon(store, settings)
+            await asyncio.wait_for(stop_worker(), timeout=5)
+
+    asyncio.run(go())
