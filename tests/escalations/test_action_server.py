@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 from devtools.servers import PROJECT, free_port, wait_until_up
 from escalations.store import DELIVERED
@@ -40,8 +41,14 @@ def test_action_server_delivers_what_was_pending_at_start(recorder, sqlite_url, 
     try:
         wait_until_up(f"http://127.0.0.1:{port}/health", process, log, timeout=60)
         recorder.wait_for(2, timeout=20)
+        # the receiver has both; the worker marks them delivered once it has the answers
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            [row] = store.recent()
+            if {n.status for n in row.notifications} == {DELIVERED}:
+                break
+            time.sleep(0.1)
     finally:
         process.terminate()
         process.wait(timeout=30)
-    [row] = store.recent()
     assert {n.status for n in row.notifications} == {DELIVERED}, log.read_text()[-3000:]
