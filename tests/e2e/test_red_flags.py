@@ -144,8 +144,12 @@ def test_with_the_webhook_down_the_escalation_is_stored_and_delivered_later(
         assert CALL_NOW in replies[0]
         assert any(ALERTED in r for r in replies), "the patient is told the alert is on its way"
         [record] = wait_for_escalations(servers, sender, 1)
-        time.sleep(1.5)
-        pending = escalations_of(servers, sender)[0].notifications
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            pending = escalations_of(servers, sender)[0].notifications
+            if all(n.attempts >= 1 for n in pending):
+                break
+            time.sleep(0.2)
         assert {n.status for n in pending} == {"pending"}
         assert all(n.attempts >= 1 and n.last_error for n in pending)
     finally:
