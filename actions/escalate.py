@@ -79,45 +79,43 @@ def new_escalation(tracker: Tracker, event: Dict[str, Any], symptoms: List[str])
     )
 
 
-def unrecorded_events(tracker: Tracker) -> List[Tuple[Dict[str, Any], List[str]]]:
-    """Every user message of the conversation with a present warning sign, oldest first.
-
-    Recording is idempotent (by message id), so sending all of them records only those
-    that were missed, for example while the action server was down.
-    """
-    found = []
-    for event in tracker.events:
-        if event.get("event") != "user":
-            continue
-        _, symptoms = red_flags_of(event.get("parse_data") or {})
-        symptoms = [s for s in symptoms if s in lexicon().symptoms]
-        if symptoms:
-            found.append((event, symptoms))
-    return found
+def _intent(event: Dict[str, Any]) -> str | None:
+    return ((event.get("parse_data") or {}).get("intent") or {}).get("name")
 
 
-def confirmed_unnamed(tracker: Tracker) -> NewEscalation | None:
-    """The patient said yes to the warning-sign check: what they first wrote, and the yes."""
-    if ((tracker.latest_message or {}).get("intent") or {}).get("name") != CONFIRMED_INTENT:
-        return None
-    user_events = [e for e in tracker.events if e.get("event") == "user"]
-    intents = [((e.get("parse_data") or {}).get("intent") or {}).get("name") for e in user_events]
-    pairs = zip(reversed(user_events), reversed(intents), strict=True)
-    first = next((e for e, intent in pairs if intent == UNWELL_INTENT), None)
-    if first is None:
-        return None
-    answer = user_events[-1]
+def unnamed_escalation(tracker: Tracker, unwell: Dict[str, Any], answer: Dict[str, Any]) -> NewEscalation:
+    """A yes to the warning-sign check: urgent, with what the patient first wrote."""
     return NewEscalation(
         conversation_id=tracker.sender_id,
         level="urgent",
         symptom=UNNAMED,
         symptoms=[UNNAMED],
-        message_text=f"{first.get('text') or ''}\n"
+        message_text=f"{unwell.get('text') or ''}\n"
         f"(answered \"{answer.get('text') or ''}\" to: is any of this happening now?)",
         channel=answer.get("input_channel") or tracker.get_latest_input_channel() or "unknown",
         message_id=answer.get("message_id"),
         message_time=answer.get("timestamp"),
     )
+
+
+def escalations_in(tracker: Tracker) -> List[NewEscalation]:
+    """Every escalation the conversation's messages call for, oldest first: each message
+    with a present warning sign, and each yes that answers the warning-sign check.
+
+    Recording is idempotent (by message id), so recording all of them adds only those
+    that were missed, for example while the action server was down.
+    """
+    found: List[NewEscalation] = []
+    previous: Dict[str, Any] = {}
+    for event in (e for e in tracker.events if e.get("event") == "user"):
+        _, symptoms = red_flags_of(event.get("parse_data") or {})
+        symptoms = [s for s in symptoms if s in lexicon().symptoms]
+        if symptoms:
+            found.append(new_escalation(tracker, event, symptoms))
+        elif _intent(event) == CONFIRMED_INTENT and _intent(previous) == UNWELL_INTENT:
+            found.append(unnamed_escalation(tracker, previous, event))
+        previous = event
+    return found
 
 
 def bullets_text(symptoms: List[str]) -> str:
@@ -138,18 +136,14 @@ class ActionEscalate(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         details = clinic()
-        primary, symptoms = red_flags_of(tracker.latest_message or {})
-        symptoms = [s for s in symptoms if s in lexicon().symptoms]
-        record = confirmed_unnamed(tracker)
-        if record is None and (primary is None or not symptoms):
-            return details.slot_events(tracker)  # no warning sign in this message
-        events = unrecorded_events(tracker)
-        if record is None:  # the latest message is recorded last, for the reply
-            latest = events.pop() if events else (tracker.latest_message, symptoms)
-            record = new_escalation(tracker, *latest)
+        history = escalations_in(tracker)
+        users = [e for e in tracker.events if e.get("event") == "user"]
+        if not history or not users or history[-1].message_id != users[-1].get("message_id"):
+            return details.slot_events(tracker)  # this message calls for no escalation
+        *earlier, record = history
         try:
-            for event, earlier in events:
-                await escalate(new_escalation(tracker, event, earlier))
+            for missed in earlier:
+                await escalate(missed)
             result = await escalate(record)
             template = ALERTED if result.created else ALREADY_ALERTED
             lines = [template.format(clinic=details.clinic_name, id=result.escalation_id)]
@@ -159,7 +153,7 @@ class ActionEscalate(Action):
             lines = [NOT_ALERTED]
         if lines[0] == NOT_ALERTED or tracker.get_slot("care_team_phone") is None:
             lines.append(render_contacts(details))  # the static reply could not show them
-        if len(symptoms) > 1:
-            lines += [ALSO_DESCRIBED, bullets_text(symptoms[1:])]
+        if len(record.symptoms) > 1:
+            lines += [ALSO_DESCRIBED, bullets_text(list(record.symptoms[1:]))]
         dispatcher.utter_message(text="\n".join(lines))
         return details.slot_events(tracker)

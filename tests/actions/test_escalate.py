@@ -132,3 +132,23 @@ def test_without_a_store_the_patient_is_told_to_call(monkeypatch) -> None:
 def test_numbers_are_given_when_the_static_reply_could_not_show_them() -> None:
     [reply] = run([user_event("I passed out", [("passed_out", "primary")], "m1", 1_700_000_000.0)], {})
     assert clinic().care_team_phone in reply
+
+
+def test_a_yes_missed_while_the_server_was_down_is_recorded_with_the_next_report() -> None:
+    unwell = user_event("i feel really wrong", [], "m1", 1_700_000_000.0)
+    unwell["parse_data"]["intent"] = {"name": "feeling_unwell"}
+    yes = user_event("yes", [], "m2", 1_700_000_030.0)
+    yes["parse_data"]["intent"] = {"name": "affirm"}
+    later = user_event("now i have chills", [("chills", "primary")], "m3", 1_700_000_090.0)
+    run([unwell, yes, later], SLOTS)
+    assert [(r.symptom, r.message_id) for r in get_store().recent()] == [
+        ("chills", "m3"),
+        ("unnamed_warning_sign", "m2"),
+    ]
+
+
+def test_a_yes_that_answers_nothing_records_nothing() -> None:
+    yes = user_event("yes", [], "m1", 1_700_000_000.0)
+    yes["parse_data"]["intent"] = {"name": "affirm"}
+    assert run([yes], SLOTS) == []
+    assert get_store().recent() == []
