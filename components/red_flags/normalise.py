@@ -105,7 +105,7 @@ _APOSTROPHES = str.maketrans("", "", "'’‘`")
 CONTRACTIONS = {
     "n't": "not", "nt": "not", "n’t": "not", "ca": "can", "wo": "will", "sha": "shall",
     "'s": "is", "’s": "is", "'m": "am", "’m": "am", "'re": "are", "’re": "are", "'ve": "have", "’ve": "have",
-    "'ll": "will", "’ll": "will", "'d": "would", "’d": "would",
+    "'ll": "will", "’ll": "will", "'d": "had", "’d": "had",
 }
 
 
