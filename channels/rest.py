@@ -28,11 +28,17 @@ from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from stores.strict import unwrap_fail_safe
+
 logger = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 128
 MAX_MESSAGE_CHARS = 20_000
 DEFAULT_PARTIAL_REPLY_AFTER = 3.0
+UNAVAILABLE = (
+    "Sorry, I can't answer right now. Please try again in a minute. If this is an emergency, "
+    "call 911; if you feel unwell, call your doctor or nurse advice line now."
+)
 STILL_WORKING = (
     "Part of my answer is taking longer than usual. If you asked something else too, "
     "please ask it again in a minute."
@@ -96,6 +102,11 @@ class PatientRestInput(RestInput):
         if turn in done:
             if not turn.cancelled() and turn.exception() is not None:
                 logger.error("A REST message failed: %s", type(turn.exception()).__name__)
+                if not collector.messages:
+                    # e.g. the conversation database or the lock store is down: say so, with
+                    # the safety line, and let the client send the message again later
+                    body = {"error": "unavailable", "text": UNAVAILABLE}
+                    return response.json(body, status=503, headers={"Retry-After": "30"})
             return response.json(collector.messages)
         logger.warning("A turn took over %.1f s; sent what it had said so far.", self.partial_reply_after)
         turn.add_done_callback(lambda t: t.cancelled() or t.exception())  # keep errors out of the loop log
@@ -104,6 +115,12 @@ class PatientRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """The stock routes and streaming; the plain reply through `_reply`."""
         webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
+
+        @webhook.listener("after_server_start")
+        async def strict_tracker_store(app: Any, _: Any) -> None:
+            # Once per server: a database outage must be an error, not a forgotten
+            # conversation (stores/strict.py). The agent is loaded before the server starts.
+            unwrap_fail_safe(getattr(app.ctx, "agent", None))
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

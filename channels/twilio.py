@@ -34,6 +34,7 @@ from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 
+from channels.rest import UNAVAILABLE
 from channels.sms_consent import ConsentStore
 from channels.sms_format import split_sms, with_choices
 
@@ -324,6 +325,8 @@ class PatientTwilioInput(InputChannel):
             await on_new_message(message)
         except Exception as error:  # noqa: BLE001 - reported, and the server stays up
             logger.error("An SMS message failed: %s", type(error).__name__)
+            if not output.sent:  # e.g. the conversation database is down: say so, safely
+                await output.send_text_message(message.sender_id, UNAVAILABLE)
             return
         if pictures:  # after the answer, so a warning sign's instruction still comes first
             await output.send_text_message(message.sender_id, PICTURE_IGNORED)

@@ -61,44 +61,75 @@ def _run(command: List[str], what: str, cwd: Path) -> None:
         raise RuntimeError(f"{what} failed with status {done.returncode}:\n{output}")
 
 
+class PostgresServer:
+    """A throwaway PostgreSQL server that can be stopped and started again on the same port
+    and data, to play a database that goes away and comes back."""
+
+    def __init__(self, database: str = "escalations_test") -> None:
+        self.database = database
+        self.bin_dir = find_bin_dir()
+        self.prefix = _as_server_user()
+        # Not pytest's tmp_path: its parents are private to root, and the server runs as postgres.
+        self.root = Path(tempfile.mkdtemp(prefix="escalations-pg-"))
+        self.port = free_port()
+        self.running = False
+        data, self.sockets, self.log = self.root / "data", self.root / "sockets", self.root / "server.log"
+        self.sockets.mkdir()
+        if self.prefix:
+            shutil.chown(self.root, SERVER_USER)
+            shutil.chown(self.sockets, SERVER_USER)
+        self.pg_ctl = [*self.prefix, str(self.bin_dir / "pg_ctl"), "-D", str(data)]
+        _run(
+            [*self.prefix, str(self.bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
+             "-E", "UTF8", "--no-sync"],
+            "initdb",
+            self.root,
+        )
+
+    @property
+    def url(self) -> str:
+        """The SQLAlchemy URL of the database (the same across restarts)."""
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{self.database}"
+
+    def start(self) -> PostgresServer:
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.sockets} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        _run([*self.pg_ctl, "-l", str(self.log), "-o", options, "-w", "-t", "60", "start"], "pg_ctl start",
+             self.root)
+        if not self.running:
+            self.running = True
+        return self
+
+    def create_database(self, name: str | None = None) -> None:
+        _run(
+            [*self.prefix, str(self.bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U",
+             "postgres", name or self.database],
+            "createdb",
+            self.root,
+        )
+
+    def stop(self) -> None:
+        """Stops the server (fast shutdown: open connections are cut, as in an outage)."""
+        if self.running:
+            _run([*self.pg_ctl, "-m", "fast", "-w", "stop"], "pg_ctl stop", self.root)
+            self.running = False
+
+    def remove(self) -> None:
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
 @contextmanager
 def postgres_server(database: str = "escalations_test") -> Iterator[str]:
     """Runs a PostgreSQL server for the duration of the block and yields its SQLAlchemy URL."""
-    bin_dir = find_bin_dir()
-    prefix = _as_server_user()
-    # Not pytest's tmp_path: its parents are private to root, and the server runs as postgres.
-    root = Path(tempfile.mkdtemp(prefix="escalations-pg-"))
-    data, sockets, log = root / "data", root / "sockets", root / "server.log"
-    sockets.mkdir()
-    if prefix:
-        shutil.chown(root, SERVER_USER)
-        shutil.chown(sockets, SERVER_USER)
-    port = free_port()
-    pg_ctl = [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data)]
-    started = False
+    server = PostgresServer(database)
     try:
-        _run(
-            [*prefix, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-             "-E", "UTF8", "--no-sync"],
-            "initdb",
-            root,
-        )
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-        )
-        _run([*pg_ctl, "-l", str(log), "-o", options, "-w", "-t", "60", "start"], "pg_ctl start", root)
-        started = True
-        _run(
-            [*prefix, str(bin_dir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
-             database],
-            "createdb",
-            root,
-        )
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/{database}"
+        server.start()
+        server.create_database()
+        yield server.url
     finally:
-        try:
-            if started:
-                _run([*pg_ctl, "-m", "fast", "-w", "stop"], "pg_ctl stop", root)
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
+        server.remove()

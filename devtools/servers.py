@@ -46,24 +46,27 @@ class Servers:
     rasa_port: int = field(default_factory=free_port)
     actions_port: int = field(default_factory=free_port)
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+    replica_ports: Dict[str, int] = field(default_factory=dict)
 
     @property
     def rest_url(self) -> str:
         return f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook"
 
-    def _endpoints(self) -> Path:
-        path = self.workdir / "endpoints.yml"
-        path.write_text(
-            f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"
-            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {self.workdir / 'trackers.db'}\n"
-        )
-        return path
+    def _rasa_env(self) -> Dict[str, str]:
+        """The project's own endpoints.yml, pointed by the environment at this action server
+        and, unless the caller chose a database, a SQLite tracker store in the work dir."""
+        return {
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{self.actions_port}/webhook",
+            "TRACKER_STORE_URL": f"sqlite:///{self.workdir / 'trackers.db'}",
+            **{k: v for k, v in self.env.items() if k in ("TRACKER_STORE_URL", "REDIS_URL")},
+        }
 
-    def _start(self, name: str, args: List[str], health: str) -> None:
+    def _start(self, name: str, args: List[str], health: str, env: Dict[str, str] | None = None) -> None:
         log = self.workdir / f"{name}.log"
         with log.open("ab") as out:
             process = subprocess.Popen(
-                [str(BIN / "rasa"), *args], cwd=PROJECT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+                [str(BIN / "rasa"), *args], cwd=PROJECT, env={**self.env, **(env or {})},
+                stdout=out, stderr=subprocess.STDOUT,
             )
         self.processes[name] = process
         wait_until_up(health, process, log)
@@ -75,13 +78,22 @@ class Servers:
             f"http://127.0.0.1:{self.actions_port}/health",
         )
 
-    def start_rasa(self) -> None:
+    def start_rasa(self, name: str = "rasa", port: int | None = None) -> None:
+        """A Rasa server; more than one (other names and ports) makes replicas sharing the
+        stores that TRACKER_STORE_URL and REDIS_URL in `env` name."""
+        port = port or self.replica_ports.get(name) or (self.rasa_port if name == "rasa" else free_port())
+        self.replica_ports[name] = port
         self._start(
-            "rasa",
-            ["run", "--model", str(MODEL), "--port", str(self.rasa_port), "--endpoints",
-             str(self._endpoints()), "--credentials", str(PROJECT / "credentials.yml")],
-            f"http://127.0.0.1:{self.rasa_port}/",
+            name,
+            ["run", "--model", str(MODEL), "--port", str(port), "--endpoints",
+             str(PROJECT / "endpoints.yml"), "--credentials", str(PROJECT / "credentials.yml")],
+            f"http://127.0.0.1:{port}/",
+            env=self._rasa_env(),
         )
+
+    def rest_url_of(self, name: str) -> str:
+        """The REST webhook of one Rasa replica."""
+        return f"http://127.0.0.1:{self.replica_ports[name]}/webhooks/rest/webhook"
 
     def stop(self, name: str) -> None:
         process = self.processes.pop(name, None)
@@ -105,12 +117,20 @@ class Servers:
         for name in list(self.processes):
             self.stop(name)
 
-    def ask(self, sender: str, text: str, message_id: str | None = None, timeout: float = 60) -> List[str]:
-        """Sends one message over REST and returns the texts of the replies."""
+    def ask(
+        self,
+        sender: str,
+        text: str,
+        message_id: str | None = None,
+        timeout: float = 60,
+        replica: str = "rasa",
+    ) -> List[str]:
+        """Sends one message over REST (to one replica) and returns the texts of the replies."""
         body = {"sender": sender, "message": text}
         if message_id:
             body["message_id"] = message_id
-        response = requests.post(self.rest_url, json=body, timeout=timeout)
+        url = self.rest_url if replica == "rasa" else self.rest_url_of(replica)
+        response = requests.post(url, json=body, timeout=timeout)
         response.raise_for_status()
         return [m.get("text", "") for m in response.json()]
 
