@@ -98,6 +98,12 @@ class ActionAcknowledgePhase(Action):
     ) -> List[Dict[str, Any]]:
         kb, details = knowledge(), clinic()
         phase = tracker.get_slot(PHASE_SLOT)
+        asked = asked_topics(tracker)
+        if asked:  # "had it this morning. when can i drive again": the phase, then the answer
+            dispatcher.utter_message(text=NOTED.get(phase, NOTED[None]))
+            for name in asked:
+                dispatcher.utter_message(text=render_topic(kb.topics[name], phase, kb, details))
+            return [SlotSet(LAST_TOPICS_SLOT, asked), *details.slot_events(tracker)]
         last = [kb.topics[t] for t in tracker.get_slot(LAST_TOPICS_SLOT) or [] if t in kb.topics]
         timing = [t for t in last if t.timing]
         if phase and timing:

@@ -25,6 +25,8 @@ from components.text_model import confidences
 from components.trained_text_model import TrainedTextModelComponent
 
 ENTITY = "question_topic"
+# Intents that are a one-word answer; said in a long message, the question may follow a comma.
+SHORT_ANSWER_INTENTS = frozenset({"deny", "affirm", "thank", "greet", "nlu_fallback"})
 
 
 @DefaultV1Recipe.register(
@@ -40,9 +42,9 @@ class QuestionSplitter(TrainedTextModelComponent, EntityExtractorMixin):
 
     MODEL_FILE = "segment_classifier.joblib"
 
-    def topics(self, text: str) -> List[Dict[str, Any]]:
+    def topics(self, text: str, at_commas: bool = False) -> List[Dict[str, Any]]:
         """The confident topic of each question piece of a multi-question text."""
-        pieces = split_questions(text)
+        pieces = split_questions(text, at_commas)
         if self._model is None or len(pieces) < 2:
             return []
         probabilities = confidences(self._model, [p.text for p in pieces], self._config["temperature"])
@@ -63,7 +65,8 @@ class QuestionSplitter(TrainedTextModelComponent, EntityExtractorMixin):
             main = (message.get(INTENT) or {}).get("name")
             seen = {main}
             extra = []
-            for topic in self.topics(message.get(TEXT) or ""):
+            # A long message read as a bare "no" or "ok" usually asks something after a comma.
+            for topic in self.topics(message.get(TEXT) or "", at_commas=main in SHORT_ANSWER_INTENTS):
                 if topic["value"] in seen:
                     continue
                 seen.add(topic["value"])

@@ -43,6 +43,7 @@ ENTITY = "red_flag"
 TOPIC_ENTITY = "question_topic"
 PRIMARY, OTHER = "primary", "other"
 FALLBACK_INTENT = "nlu_fallback"
+DENY_INTENT = "deny"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
@@ -112,6 +113,12 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
                 self._set_next_best(message, ranking, exclude={report})
             else:  # unwell, but no sign the detector can name: ask
                 self._set_intent(message, unwell, ranking)
+        elif finding.negated and intent == DENY_INTENT and self._first_topic(entities):
+            # "no fever or anything, can i have a bath yet": the "no" is about the warning
+            # sign, and the message is the question (components/question_splitter.py)
+            topic = self._first_topic(entities)
+            entities = [e for e in entities if e is not topic]
+            self._set_intent(message, topic["value"], ranking)
         elif finding.hypothetical:
             if self._is_topic(intent):
                 if intent != warning and not any(e.get("value") == warning for e in entities):
@@ -129,6 +136,10 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             return True
         start, end = entity.get("start"), entity.get("end")
         return start is not None and any(start < e and s < end for s, e in flagged)
+
+    @staticmethod
+    def _first_topic(entities: List[Dict[str, Any]]) -> Dict[str, Any] | None:
+        return next((e for e in entities if e.get("entity") == TOPIC_ENTITY), None)
 
     @staticmethod
     def _top_guess(ranking: List[Dict[str, Any]]) -> str | None:

@@ -26,6 +26,10 @@ _CONJUNCTION = re.compile(
     re.IGNORECASE,
 )
 
+# A comma, for messages the classifier read as a one-word answer ("no fever or anything
+# like that, just wondering if i can have a bath yet"): the question is after the comma.
+_COMMA = re.compile(r"\s*,\s*")
+
 MIN_WORDS = 3
 
 
@@ -65,11 +69,12 @@ def _merge_short(pieces: List[Segment], text: str) -> List[Segment]:
     return merged
 
 
-def split_questions(text: str) -> List[Segment]:
+def split_questions(text: str, at_commas: bool = False) -> List[Segment]:
     """The message's separate questions, in order; the whole text if it asks one."""
     text = text[:MAX_CHARS]
     sentences = _pieces(text, 0, _SENTENCE_END)
     pieces: List[Segment] = []
     for sentence in sentences:
-        pieces.extend(_pieces(sentence.text, sentence.start, _CONJUNCTION))
+        for piece in _pieces(sentence.text, sentence.start, _CONJUNCTION):
+            pieces.extend(_pieces(piece.text, piece.start, _COMMA) if at_commas else [piece])
     return _merge_short(pieces, text) or ([Segment(text, 0, len(text))] if text.strip() else [])

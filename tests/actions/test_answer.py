@@ -80,3 +80,17 @@ def test_saying_the_phase_re_answers_the_last_timing_question_for_that_phase() -
 def test_saying_the_phase_after_a_question_without_timing_just_acknowledges() -> None:
     replies = acknowledge("before", ["ask_bathing"])
     assert replies == ["Thanks. I'll answer for before your procedure from now on."]
+
+
+def test_saying_the_phase_with_a_question_answers_it_for_that_phase() -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = tracker_for(
+        "inform_after",
+        "x",
+        slots={"procedure_phase": "after"},
+        entities=[{"entity": "question_topic", "value": "ask_diet"}],
+    )
+    run_action(ActionAcknowledgePhase(), dispatcher, tracker)
+    replies = texts(dispatcher)
+    assert replies[0] == "Thanks. I'll answer for after your procedure from now on."
+    assert EAT_AFTER in replies[1] and EAT_BEFORE not in replies[1]

@@ -56,3 +56,16 @@ def test_non_topic_pieces_are_not_answered(tmp_path: Path) -> None:
                        "intent": {"name": "ask_bathing"}})
     component.process([message])
     assert not message.get("entities")
+
+
+def test_a_long_bare_no_is_searched_for_a_question_after_a_comma(tmp_path: Path) -> None:
+    component, _, _ = trained(tmp_path)
+    message = Message(data={"text": "nope nothing like that, can i get in the tub tonight",
+                            "intent": {"name": "greet", "confidence": 0.4}})
+    component.process([message])
+    assert [e["value"] for e in message.get("entities", [])] == ["ask_bathing"]
+    # an ordinary question is not cut at its commas
+    ordinary = Message(data={"text": "after work, can i get in the tub tonight",
+                             "intent": {"name": "ask_bathing", "confidence": 0.9}})
+    component.process([ordinary])
+    assert ordinary.get("entities", []) == []

@@ -97,3 +97,24 @@ def test_an_ordinary_question_is_left_alone(component) -> None:
     ranking = [{"name": "ask_driving", "confidence": 0.9}]
     message = parsed(component, "when can i drive", ranking)
     assert message.get("intent") == ranking[0] and message.get("entities") == []
+
+
+def test_a_no_about_a_warning_sign_is_not_a_no_to_the_question_that_follows(component) -> None:
+    # the classifier read "no fever or anything like that, ..." as a bare "no"; the splitter
+    # found the question after the comma
+    message = Message(
+        data={
+            "text": "nope, no fever at all, just checking whether a soak in the tub is alright now",
+            "intent": {"name": "deny", "confidence": 0.5},
+            "intent_ranking": [{"name": "deny", "confidence": 0.5}],
+            "entities": [{"entity": "question_topic", "value": "ask_bathing", "start": 20, "end": 70}],
+        }
+    )
+    component.process([message])
+    assert message.get("intent")["name"] == "ask_bathing"
+    assert entities(message, "question_topic") == [] and entities(message, "red_flag") == []
+
+
+def test_a_plain_no_stays_a_no(component) -> None:
+    message = parsed(component, "no thanks", [{"name": "deny", "confidence": 0.9}])
+    assert message.get("intent")["name"] == "deny"
