@@ -1,6 +1,8 @@
 # The assistant in one image: the Rasa server by default (trained at build time), the
 # action server from the same image with
 #   docker run -e HEALTH_URL=http://127.0.0.1:5055/health IMAGE rasa run actions --actions actions
+# endpoints.yml reads ACTION_ENDPOINT_URL, TRACKER_STORE_URL and REDIS_URL from the
+# environment; docker-compose.yml sets them for the scaled-out deployment.
 FROM python:3.10.13-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -10,7 +12,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     TF_CPP_MIN_LOG_LEVEL=2 \
     SQLALCHEMY_SILENCE_UBER_WARNING=1 \
     RASA_TELEMETRY_ENABLED=false \
-    HEALTH_URL=http://127.0.0.1:5005/
+    HEALTH_URL=http://127.0.0.1:5005/ \
+    ACTION_ENDPOINT_URL=http://localhost:5055/webhook
 
 RUN groupadd --system --gid 1001 rasa \
  && useradd --system --uid 1001 --gid rasa --home-dir /app --shell /usr/sbin/nologin rasa

@@ -11,9 +11,18 @@ fi
 if ! command -v redis-server > /dev/null 2>&1 && [[ ! -x /usr/bin/redis-server ]]; then
   missing+=(redis-server)
 fi
+# nginx, for the load-balancer test of deploy/nginx/default.conf in front of two replicas.
+if [[ ! -x /usr/sbin/nginx ]]; then
+  missing+=(nginx-light)
+fi
+# Debian's Chromium, for the website widget's real-browser test (driven by playwright-core,
+# which never downloads a browser of its own).
+if [[ ! -x /usr/bin/chromium ]]; then
+  missing+=(chromium)
+fi
 
 if ((${#missing[@]} == 0)); then
-  echo "PostgreSQL and Redis servers are already installed."
+  echo "PostgreSQL, Redis, nginx and Chromium are already installed."
   exit 0
 fi
 

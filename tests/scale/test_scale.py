@@ -8,19 +8,18 @@ as in docker-compose.yml. `make test-scale` runs this module alone.
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
-from typing import Iterator, List
+from typing import List
 
 import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from devtools.postgres import PostgresServer, PostgresUnavailable
-from devtools.redis_server import RedisServer, RedisUnavailable
+from devtools.postgres import PostgresServer
+from devtools.redis_server import RedisServer
 from escalations import EscalationStore
-from tests.conftest import MODEL, TEST_CLINIC, Servers, conversation_id
+from tests.conftest import Servers, conversation_id
 
 pytestmark = pytest.mark.scale
 
@@ -28,54 +27,6 @@ CALL_911 = "“Call 911 anytime you think you may need emergency care. For examp
 EAT_AFTER = "You can eat your normal diet."
 BEFORE_LABEL = "Before your procedure:"
 DRIVE_AFTER = "After your procedure:\n“Have an adult friend or relative drive you.”"
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    try:
-        server = PostgresServer("rasa").start()
-    except PostgresUnavailable as error:
-        pytest.fail(str(error))
-    server.create_database()
-    server.create_database("escalations")
-    yield server
-    server.remove()
-
-
-@pytest.fixture(scope="module")
-def redis_server() -> Iterator[RedisServer]:
-    try:
-        server = RedisServer().start()
-    except RedisUnavailable as error:
-        pytest.fail(str(error))
-    yield server
-    server.remove()
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory, postgres: PostgresServer, redis_server: RedisServer) -> Iterator[Servers]:
-    """Replicas "a" and "b" and one action server, all on the shared stores."""
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train`")
-    env = {
-        **os.environ,
-        **TEST_CLINIC,
-        "TRACKER_STORE_URL": postgres.url,
-        "REDIS_URL": redis_server.url,
-        "ESCALATION_DB_URL": postgres.url.rsplit("/", 1)[0] + "/escalations",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "RASA_TELEMETRY_ENABLED": "false",
-    }
-    for variable in ("ESCALATION_WEBHOOK_URL", "TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_NUMBER"):
-        env.pop(variable, None)
-    servers = Servers(tmp_path_factory.mktemp("cluster"), env)
-    try:
-        servers.start_actions()
-        servers.start_rasa("a")
-        servers.start_rasa("b")
-        yield servers
-    finally:
-        servers.stop_all()
 
 
 def ask(cluster: Servers, replica: str, sender: str, message: str) -> str:
