@@ -13,8 +13,10 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export RASA_TELEMETRY_ENABLED := false
+# endpoints.yml reads these; unset stores mean SQLite conversations and in-memory locks.
+export ACTION_ENDPOINT_URL ?= http://localhost:5055/webhook
 
-.PHONY: help install services train run shell actions test lint validate test-unit test-nlu test-stories test-e2e bench escalations clean
+.PHONY: help install services train run shell actions test test-scale lint validate test-unit test-nlu test-stories test-e2e bench escalations retention clean
 
 help:
 	@echo "make run    install if needed, train if the data changed, start the assistant"
@@ -48,14 +50,37 @@ $(MODEL): $(BIN)/.installed $(TRAIN_INPUTS)
 
 train: $(MODEL)
 
-run: $(MODEL)
+run: $(MODEL) widget
 	@scripts/run.sh
 
 shell: $(MODEL)
 	@scripts/run.sh shell
 
-test: $(MODEL) services
+test: $(MODEL) services widget
 	scripts/test.sh
+
+# The testers' scripted conversations (tests/conversations/) against the real servers, which
+# it starts and stops; ARGS="tests/conversations/x.yml --filter emergency --url URL" to narrow.
+.PHONY: test-conversations
+test-conversations: $(MODEL)
+	$(BIN)/python -m devtools.conversations $(ARGS)
+
+# Two Rasa replicas sharing real PostgreSQL and Redis (also part of make test).
+test-scale: $(MODEL) services
+	$(BIN)/python -m pytest -p no:cacheprovider -m scale tests/scale
+
+# The website chat widget (web/): npm packages from web/package-lock.json, bundled by
+# esbuild into web/dist/widget.js. Both are generated, never committed.
+.PHONY: widget
+WEB_SOURCES := $(wildcard web/src/*.js)
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+web/dist/widget.js: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run --silent build
+
+widget: web/dist/widget.js
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
@@ -70,6 +95,11 @@ bench: $(MODEL)
 # Recent escalations from the escalation store (ESCALATION_DB_URL, or escalations.db here).
 escalations: $(BIN)/.installed
 	$(BIN)/python -m escalations list --limit $${LIMIT:-20}
+
+# Privacy: delete conversations idle for more than DAYS days (default: RETENTION_DAYS) from
+# the tracker store (TRACKER_STORE_URL, else trackers.db). Schedule it daily with cron.
+retention: $(BIN)/.installed
+	$(BIN)/python -m stores.retention $(if $(DAYS),--days $(DAYS))
 
 clean:
 	rm -rf models results .pytest_cache .ruff_cache

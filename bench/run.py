@@ -19,10 +19,12 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import requests
 
+from devtools.postgres import PostgresServer
+from devtools.redis_server import RedisServer
 from devtools.servers import BIN, PROJECT, Servers
 
 QUESTIONS = [
@@ -51,42 +53,96 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def conversation(servers: Servers, name: str, messages: int) -> List[float]:
+def conversation(url: str, name: str, messages: int) -> Tuple[List[float], int]:
+    """One conversation's messages, one after the other; latencies in ms and the errors."""
     session = requests.Session()
-    latencies = []
+    latencies, errors = [], 0
     for i in range(messages):
         started = time.perf_counter()
-        response = session.post(
-            servers.rest_url,
-            json={"sender": name, "message": QUESTIONS[i % len(QUESTIONS)]},
-            timeout=60,
-        )
-        response.raise_for_status()
-        if not response.json():
-            raise RuntimeError("empty reply")
-        latencies.append((time.perf_counter() - started) * 1000)
-    return latencies
+        try:
+            response = session.post(
+                url,
+                json={"sender": name, "message": QUESTIONS[i % len(QUESTIONS)]},
+                timeout=120,
+            )
+            ok = response.status_code == 200 and bool(response.json())
+        except (requests.RequestException, ValueError):
+            ok = False
+        if ok:
+            latencies.append((time.perf_counter() - started) * 1000)
+        else:
+            errors += 1
+    return latencies, errors
 
 
-def load(servers: Servers, concurrency: int, messages: int) -> Dict[str, float]:
-    conversation(servers, f"warmup-{concurrency}-{time.time_ns()}", 4)
+def load(urls: List[str], concurrency: int, messages: int) -> Dict[str, float]:
+    """`concurrency` conversations at once, spread over the replicas' URLs."""
+    for url in urls:
+        conversation(url, f"warmup-{concurrency}-{time.time_ns()}", 4)
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         runs = list(
             pool.map(
-                lambda i: conversation(servers, f"bench-{concurrency}-{i}-{time.time_ns()}", messages),
+                # a conversation stays on one replica, as behind a sticky load balancer
+                lambda i: conversation(urls[i % len(urls)], f"bench-{concurrency}-{i}-{time.time_ns()}",
+                                       messages),
                 range(concurrency),
             )
         )
     elapsed = time.perf_counter() - started
-    latencies = [ms for run in runs for ms in run]
+    latencies = [ms for run, _ in runs for ms in run]
+    errors = sum(e for _, e in runs)
     return {
+        "replicas": len(urls),
         "concurrency": concurrency,
-        "messages": len(latencies),
-        "p50_ms": statistics.median(latencies),
-        "p95_ms": percentile(latencies, 95),
+        "messages": len(latencies) + errors,
+        "errors": errors,
+        "p50_ms": statistics.median(latencies) if latencies else float("nan"),
+        "p95_ms": percentile(latencies, 95) if latencies else float("nan"),
+        "p99_ms": percentile(latencies, 99) if latencies else float("nan"),
         "throughput_per_s": len(latencies) / elapsed,
     }
+
+
+def machine() -> str:
+    """CPU model, cores and memory: the figures mean little without them."""
+    model = "unknown CPU"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    memory = 0.0
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            memory = int(line.split()[1]) / 1024 / 1024
+    return (
+        f"{model}, {os.cpu_count()} cores, {memory:.0f} GiB, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def plot(rows: List[Dict[str, float]], path: Path) -> None:
+    """Throughput and p95 latency against concurrent conversations, one line per setup."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for replicas in sorted({int(r["replicas"]) for r in rows}):
+        mine = [r for r in rows if r["replicas"] == replicas]
+        x = [r["concurrency"] for r in mine]
+        label = f"{replicas} replica{'s' if replicas > 1 else ''}"
+        left.plot(x, [r["throughput_per_s"] for r in mine], marker="o", label=label)
+        right.plot(x, [r["p95_ms"] for r in mine], marker="o", label=label)
+    left.set(xlabel="concurrent conversations", ylabel="messages per second", title="Throughput")
+    right.set(xlabel="concurrent conversations", ylabel="ms", title="p95 latency")
+    for axis in (left, right):
+        axis.set_xscale("log")
+        axis.grid(True, alpha=0.3)
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
 
 
 def detector_cost(repeats: int = 3) -> Dict[str, float]:
@@ -99,7 +155,9 @@ def detector_cost(repeats: int = 3) -> Dict[str, float]:
     detector = RedFlagDetector()
     load_ms = (time.perf_counter() - started) * 1000
     texts = []
-    for path in (PROJECT / "tests").glob("**/red_flag*.yml"):
+    tests = PROJECT / "tests"
+    sets = [*tests.glob("red_flags*.yml"), tests / "components" / "red_flag_cases.yml"]
+    for path in sets:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         texts += [item["text"] for key in ("red_flags", "calm") for item in data[key]]
     detector.detect("warm-up")
@@ -129,48 +187,81 @@ def train_seconds() -> float:
         return time.perf_counter() - started
 
 
+CONCURRENCY = (1, 10, 50)
+
+
+def cluster_load(work: Path, env: Dict[str, str], replicas: int, messages: int) -> Dict[str, object]:
+    """Starts one action server and `replicas` Rasa servers on the shared stores, loads them."""
+    servers = Servers(work / f"replicas-{replicas}", env)
+    servers.workdir.mkdir()
+    try:
+        servers.start_actions()
+        names = [f"rasa-{i + 1}" for i in range(replicas)]
+        for name in names:
+            servers.start_rasa(name)
+        urls = [servers.rest_url_of(name) for name in names]
+        idle = {n: rss_mib(p.pid) for n, p in servers.processes.items()}
+        rows = [load(urls, c, messages if c == 1 else max(6, 3 * messages // c)) for c in CONCURRENCY]
+        loaded = {n: rss_mib(p.pid) for n, p in servers.processes.items()}
+        return {"rows": rows, "idle_rss_mib": idle, "rss_mib": loaded}
+    finally:
+        servers.stop_all()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--messages", type=int, default=40, help="messages per conversation")
+    parser.add_argument("--messages", type=int, default=40, help="messages per conversation at concurrency 1")
     parser.add_argument("--skip-training", action="store_true")
     args = parser.parse_args()
 
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false"}
-    results: Dict[str, object] = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "date": time.strftime("%Y-%m-%d %H:%M"),
-    }
+    results: Dict[str, object] = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M")}
     with tempfile.TemporaryDirectory() as work:
-        servers = Servers(Path(work), env)
+        postgres = PostgresServer("rasa").start()
+        redis_server = RedisServer().start()
         try:
-            servers.start_actions()
-            servers.start_rasa()
-            results["idle_rss_mib"] = {n: rss_mib(p.pid) for n, p in servers.processes.items()}
-            results["load"] = [load(servers, 1, args.messages), load(servers, 10, args.messages // 2)]
-            results["rss_mib"] = {n: rss_mib(p.pid) for n, p in servers.processes.items()}
+            postgres.create_database()
+            env = {
+                **os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_TELEMETRY_ENABLED": "false",
+                "TRACKER_STORE_URL": postgres.url, "REDIS_URL": redis_server.url,
+                "ESCALATION_DB_URL": postgres.url,
+            }
+            clusters = {n: cluster_load(Path(work), env, n, args.messages) for n in (1, 2)}
         finally:
-            servers.stop_all()
+            redis_server.remove()
+            postgres.remove()
+    rows = [row for n in (1, 2) for row in clusters[n]["rows"]]  # type: ignore[index]
+    results["load"] = rows
+    results["memory"] = {n: {"idle": c["idle_rss_mib"], "loaded": c["rss_mib"]} for n, c in clusters.items()}
     results["red_flag_detector"] = detector_cost()
     if not args.skip_training:
         results["train_seconds"] = train_seconds()
+    plot(rows, OUT / "load.png")
 
     (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    one = {r["concurrency"]: r["throughput_per_s"] for r in rows if r["replicas"] == 1}
+    two = {r["concurrency"]: r["throughput_per_s"] for r in rows if r["replicas"] == 2}
     lines = [
         "# Benchmark", "",
-        f"Machine: {results['machine']}; run {results['date']} with `make bench`.", "",
-        "| concurrent conversations | messages | p50 ms | p95 ms | messages/s |",
-        "|---|---|---|---|---|",
+        f"Machine: {results['machine']}.", "",
+        f"Run {results['date']} with `make bench`: one action server and one or two Rasa replicas, "
+        "sharing a PostgreSQL tracker store and a Redis lock store (as in docker-compose.yml), all on "
+        "this machine together with the load generator. Each conversation stays on one replica.", "",
+        "| replicas | concurrent conversations | messages | errors | p50 ms | p95 ms | p99 ms | messages/s |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for row in results["load"]:  # type: ignore[union-attr]
+    for row in rows:
         lines.append(
-            f"| {row['concurrency']} | {row['messages']} | {row['p50_ms']:.1f} | "
-            f"{row['p95_ms']:.1f} | {row['throughput_per_s']:.1f} |"
+            f"| {row['replicas']} | {row['concurrency']} | {row['messages']} | {row['errors']} | "
+            f"{row['p50_ms']:.1f} | {row['p95_ms']:.1f} | {row['p99_ms']:.1f} | "
+            f"{row['throughput_per_s']:.1f} |"
         )
-    lines += ["", "| server | RSS idle MiB | RSS after load MiB |", "|---|---|---|"]
-    for name in ("rasa", "actions"):
-        lines.append(
-            f"| {name} | {results['idle_rss_mib'][name]:.0f} | {results['rss_mib'][name]:.0f} |"  # type: ignore[index]
-        )
+    lines += ["", "Throughput of two replicas over one (target at least 1.6): " + ", ".join(
+        f"{c} conversations {two[c] / one[c]:.2f}x" for c in CONCURRENCY if one.get(c)
+    ) + ".", "", "![throughput and p95 latency](load.png)", ""]
+    lines += ["| setup | process | RSS idle MiB | RSS after load MiB |", "|---|---|---|---|"]
+    for n, memory in results["memory"].items():  # type: ignore[union-attr]
+        for name, idle in memory["idle"].items():
+            lines.append(f"| {n} replica(s) | {name} | {idle:.0f} | {memory['loaded'][name]:.0f} |")
     cost = results["red_flag_detector"]
     lines += [
         "",

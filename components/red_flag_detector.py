@@ -17,6 +17,12 @@ classifier's confidence:
   `feeling_unwell`, whose reply quotes every warning sign and asks whether any is
   happening now (red_flag_check_form), instead of staying silent.
 
+Whenever the reply will be a warning or the warning-sign check, the clinic's details
+(clinic.yml and CLINIC_* variables, the one configuration place) are added as
+`clinic_detail` entities, whose roles fill the slots the static responses show: the
+clinic's own numbers reach the patient even in a brand-new conversation with the action
+server down, since nothing on that path waits for a custom action.
+
 The detector reads data/red_flags.yml when the model is loaded, so a change to the warning
 signs takes effect at the next start of the Rasa server.
 """
@@ -44,6 +50,7 @@ TOPIC_ENTITY = "question_topic"
 PRIMARY, OTHER = "primary", "other"
 FALLBACK_INTENT = "nlu_fallback"
 DENY_INTENT = "deny"
+CLINIC_ENTITY = "clinic_detail"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
@@ -66,6 +73,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         self._config = {**self.get_default_config(), **config}
         self._detector = detector
         self._topic = re.compile(self._config["topic_pattern"])
+        self._clinic: Dict[str, str] | None = None
 
     @classmethod
     def create(
@@ -125,7 +133,24 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
                     entities.append(self._topic_entity(warning))
             else:
                 self._set_intent(message, warning, ranking)
+        final = (message.get(INTENT) or {}).get("name")
+        if final in (report, unwell) or finding.present:
+            entities += self._clinic_entities()
         message.set(ENTITIES, entities, add_to_output=True)
+
+    def _clinic_entities(self) -> List[Dict[str, Any]]:
+        """The clinic's details as entities (read once per process, environment first)."""
+        if self._clinic is None:
+            from actions.clinic import load_clinic  # the same loader the action server uses
+
+            try:
+                self._clinic = load_clinic().as_slots()
+            except (OSError, ValueError):  # a broken clinic.yml must never block a warning
+                self._clinic = {}
+        return [
+            {"entity": CLINIC_ENTITY, "role": name, "value": value, "extractor": self.__class__.__name__}
+            for name, value in self._clinic.items()
+        ]
 
     @staticmethod
     def _about_red_flag(entity: Dict[str, Any], flagged: List[tuple], warning: str) -> bool:

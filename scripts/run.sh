@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
+# endpoints.yml reads the action server's address (and TRACKER_STORE_URL, REDIS_URL if set).
+export ACTION_ENDPOINT_URL=${ACTION_ENDPOINT_URL:-http://localhost:$ACTIONS_PORT/webhook}
 MODEL=${MODEL:-models/current.tar.gz}
 mkdir -p logs
 
@@ -47,6 +49,12 @@ echo "Starting the Rasa server on :$RASA_PORT ..."
 pids+=($!)
 wait_for "http://localhost:$RASA_PORT/" "Rasa server" "${pids[-1]}"
 
+DEMO_PORT=${DEMO_PORT:-8080}
+echo "Starting the demo clinic page with the chat widget on :$DEMO_PORT ..."
+PORT="$DEMO_PORT" RASA_URL="http://localhost:$RASA_PORT" node web/serve.mjs > logs/demo.log 2>&1 &
+pids+=($!)
+wait_for "http://localhost:$DEMO_PORT/health" "demo page server" "${pids[-1]}"
+
 cat <<MSG
 
 The assistant is running.
@@ -54,6 +62,7 @@ The assistant is running.
                     -H 'Content-Type: application/json' \\
                     -d '{"sender": "me", "message": "can I shower tonight?"}'
   socket.io:      http://localhost:$RASA_PORT/socket.io (events user_uttered / bot_uttered)
+  Website widget: http://localhost:$DEMO_PORT/ (a demo clinic page; README "For clinic web staff")
   In a terminal:  make shell
   Logs:           logs/rasa.log, logs/actions.log
 Press Ctrl-C to stop both servers.

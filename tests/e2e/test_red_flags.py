@@ -113,6 +113,10 @@ def test_with_the_action_server_stopped_the_911_text_still_arrives(servers: Serv
     try:
         replies = servers.ask(sender, "I passed out")
         assert CALL_911 in replies[0] and PASSED_OUT in replies[0]
+        # a brand-new conversation still shows the clinic's own numbers, from the NLU
+        # pipeline rather than a custom action
+        assert TEST_CLINIC["CLINIC_CARE_TEAM_PHONE"] in replies[1]
+        assert TEST_CLINIC["CLINIC_NURSE_LINE_PHONE"] in replies[1]
     finally:
         servers.start_actions()
     # the missed alert is recorded with the next escalation of the conversation
@@ -208,7 +212,9 @@ def test_the_check_works_with_the_action_server_stopped(servers: Servers) -> Non
     servers.stop("actions")
     try:
         assert CHECK_QUESTION in servers.ask(sender, "something is wrong with me")[-1]
-        assert CONFIRMED in servers.ask(sender, "yes")[0]
+        confirmed = servers.ask(sender, "yes")
+        assert CONFIRMED in confirmed[0]
+        assert TEST_CLINIC["CLINIC_CARE_TEAM_PHONE"] in confirmed[1], "the numbers, set with the check"
     finally:
         servers.start_actions()
 

@@ -25,8 +25,13 @@ SHOWER = "You may shower if your doctor okays it."
 CALL_911 = "“Call 911 anytime you think you may need emergency care. For example, call if:"
 
 
+USED_NUMBERS: List[str] = []
+
+
 def patient_number() -> str:
-    return "+1555" + "".join(random.choices("0123456789", k=7))
+    number = "+1555" + "".join(random.choices("0123456789", k=7))
+    USED_NUMBERS.append(number)
+    return number
 
 
 def webhook_url(servers: Servers) -> str:
@@ -132,3 +137,13 @@ def test_stop_then_start_by_sms(servers: Servers, care_team: Recorder) -> None:
     assert len(sms_to(care_team, number)) == 1, "nothing is sent after STOP"
     assert text_in(servers, number, "start").status_code == 200
     assert "subscribed again" in wait_for_sms(care_team, number, 2)[1]["Body"]
+
+
+def test_the_logs_carry_no_phone_number_or_message(servers: Servers) -> None:
+    """Runs last in this module: the numbers and words of the SMS above are not logged."""
+    logs = "\n".join(
+        (servers.workdir / f"{name}.log").read_text(errors="replace") for name in ("rasa", "actions")
+    )
+    assert USED_NUMBERS, "the tests above texted from some numbers"
+    for text in [*USED_NUMBERS, *(n.lstrip("+") for n in USED_NUMBERS), "fainted in the kitchen", "2nite"]:
+        assert text not in logs, f"{text!r} is in a server log"
