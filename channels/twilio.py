@@ -360,10 +360,10 @@ class PatientTwilioInput(InputChannel):
 
 def _clinic_line() -> str:
     """The clinic's name and numbers, from the one configuration place."""
-    try:
-        from actions.clinic import load_clinic
+    from actions.clinic import clinic as cached_clinic  # loaded once per process
 
-        clinic = load_clinic()
+    try:
+        clinic = cached_clinic()
     except (OSError, ValueError):  # a broken clinic.yml must not break STOP or HELP
         return ""
     return (

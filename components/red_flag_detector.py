@@ -73,7 +73,6 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         self._config = {**self.get_default_config(), **config}
         self._detector = detector
         self._topic = re.compile(self._config["topic_pattern"])
-        self._clinic: Dict[str, str] | None = None
 
     @classmethod
     def create(
@@ -121,10 +120,9 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
                 self._set_next_best(message, ranking, exclude={report})
             else:  # unwell, but no sign the detector can name: ask
                 self._set_intent(message, unwell, ranking)
-        elif finding.negated and intent == DENY_INTENT and self._first_topic(entities):
+        elif finding.negated and intent == DENY_INTENT and (topic := self._first_topic(entities)):
             # "no fever or anything, can i have a bath yet": the "no" is about the warning
             # sign, and the message is the question (components/question_splitter.py)
-            topic = self._first_topic(entities)
             entities = [e for e in entities if e is not topic]
             self._set_intent(message, topic["value"], ranking)
         elif finding.hypothetical:
@@ -139,17 +137,16 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         message.set(ENTITIES, entities, add_to_output=True)
 
     def _clinic_entities(self) -> List[Dict[str, Any]]:
-        """The clinic's details as entities (read once per process, environment first)."""
-        if self._clinic is None:
-            from actions.clinic import load_clinic  # the same loader the action server uses
+        """The clinic's details as entities (loaded once per process, environment first)."""
+        from actions.clinic import clinic  # the same cached loader the action server uses
 
-            try:
-                self._clinic = load_clinic().as_slots()
-            except (OSError, ValueError):  # a broken clinic.yml must never block a warning
-                self._clinic = {}
+        try:
+            details = clinic().as_slots()
+        except (OSError, ValueError):  # a broken clinic.yml must never block a warning
+            return []
         return [
             {"entity": CLINIC_ENTITY, "role": name, "value": value, "extractor": self.__class__.__name__}
-            for name, value in self._clinic.items()
+            for name, value in details.items()
         ]
 
     @staticmethod

@@ -32,11 +32,12 @@ from typing import Any, Dict, Iterable, List, Sequence, Tuple
 import requests
 import yaml
 
+from actions.knowledge import ANSWERS_FILE, load_knowledge
+
 logger = logging.getLogger(__name__)
 
 PROJECT = Path(__file__).resolve().parent.parent
 CONVERSATIONS_DIR = PROJECT / "tests" / "conversations"
-ANSWERS_FILE = PROJECT / "data" / "handouts" / "answers.yml"
 DOMAIN_FILE = PROJECT / "domain.yml"
 RED_FLAGS_FILE = PROJECT / "data" / "red_flags.yml"
 REST_PATH = "/webhooks/rest/webhook"
@@ -163,15 +164,14 @@ def _sentences(text: str) -> List[str]:
 
 @lru_cache(maxsize=1)
 def load_handouts(path: Path = ANSWERS_FILE) -> Handouts:
-    """Reads answers.yml and the handout files it names."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    titles = {key: h["title"] for key, h in raw["handouts"].items()}
-    texts = {
-        key: normalise((path.parent / h["file"]).read_text(encoding="utf-8"))
-        for key, h in raw["handouts"].items()
-    }
-    general = tuple(normalise(q["text"]) for q in raw.get("general", []))
-    return Handouts(titles, texts, dict(raw.get("corrections", {})), general)
+    """The handouts as the assistant reads them (actions/knowledge.py), folded for matching."""
+    kb = load_knowledge(path)
+    return Handouts(
+        dict(kb.titles),
+        {key: normalise(text) for key, text in kb.texts.items()},
+        dict(kb.corrections),
+        tuple(normalise(q.text) for q in kb.general),
+    )
 
 
 # --------------------------------------------------------------------------- the format

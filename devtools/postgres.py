@@ -98,8 +98,7 @@ class PostgresServer:
         )
         _run([*self.pg_ctl, "-l", str(self.log), "-o", options, "-w", "-t", "60", "start"], "pg_ctl start",
              self.root)
-        if not self.running:
-            self.running = True
+        self.running = True
         return self
 
     def create_database(self, name: str | None = None) -> None:

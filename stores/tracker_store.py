@@ -37,17 +37,16 @@ class EnvSQLTrackerStore(SQLTrackerStore):
         **kwargs: Any,
     ) -> None:
         url = os.environ.get(URL_VARIABLE, "").strip()
+        kwargs.pop("dialect", None)  # the dialect follows the URL, or is SQLite
         if url:
             parsed = make_url(url)  # fails loudly on a malformed URL, never falls back
             logger.info("Tracker store: %s database %s", parsed.get_backend_name(), parsed.database)
-            kwargs.pop("dialect", None)
             super().__init__(
                 domain=domain, dialect=parsed.drivername, host=url, event_broker=event_broker, **kwargs
             )
             self._ping_before_use(url)
         else:
             logger.info("Tracker store: SQLite file %s", db)
-            kwargs.pop("dialect", None)
             super().__init__(domain=domain, dialect="sqlite", db=db, event_broker=event_broker, **kwargs)
 
     def _ping_before_use(self, url: str) -> None:
