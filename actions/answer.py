@@ -30,12 +30,28 @@ PARTLY_ANSWERED = "I couldn't answer every part of your message from the handout
 # A warning sign was reported: the warning and the alert come first (rules), and this
 # action answers only what else the patient asked, if anything.
 RED_FLAG_INTENT = "report_red_flag"
+# A no to the warning-sign check answers what the message that started the check asked.
+DENY_INTENT = "deny"
+UNWELL_INTENT = "feeling_unwell"
+
+
+def _intent_of(parse_data: Dict[str, Any]) -> str | None:
+    return (parse_data.get("intent") or {}).get("name")
+
+
+def answering_check(tracker: Tracker) -> Dict[str, Any] | None:
+    """The message that started the warning-sign check, when the latest one answers it no."""
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    if len(users) < 2 or _intent_of(users[-1].get("parse_data") or {}) != DENY_INTENT:
+        return None
+    earlier = users[-2].get("parse_data") or {}
+    return earlier if _intent_of(earlier) == UNWELL_INTENT else None
 
 
 def asked_topics(tracker: Tracker) -> List[str]:
     """The topics of the latest message: its intent, then any extra questions in it."""
     topics = knowledge().topics
-    latest = tracker.latest_message or {}
+    latest = answering_check(tracker) or tracker.latest_message or {}
     intent = (latest.get("intent") or {}).get("name")
     found = [intent] if intent in topics else []
     for entity in latest.get("entities") or []:
@@ -68,7 +84,7 @@ class ActionAnswerQuestion(Action):
     ) -> List[Dict[str, Any]]:
         topics = asked_topics(tracker)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent == RED_FLAG_INTENT and not topics:
+        if (intent == RED_FLAG_INTENT or answering_check(tracker)) and not topics:
             return clinic().slot_events(tracker)
         if not topics:
             dispatcher.utter_message(text=cannot_answer_text())
@@ -77,7 +93,7 @@ class ActionAnswerQuestion(Action):
         phase: str | None = tracker.get_slot(PHASE_SLOT)
         for name in topics:
             dispatcher.utter_message(text=render_topic(kb.topics[name], phase, kb, details))
-        if intent not in kb.topics and intent != RED_FLAG_INTENT:
+        if intent not in kb.topics and intent != RED_FLAG_INTENT and not answering_check(tracker):
             dispatcher.utter_message(text=PARTLY_ANSWERED + " " + render_contacts(details))
         return [SlotSet(LAST_TOPICS_SLOT, topics), *details.slot_events(tracker)]
 

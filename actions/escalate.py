@@ -33,6 +33,11 @@ UNNAMED = "unnamed_warning_sign"
 
 ALERTED = "I have let the {clinic} care team know (alert number {id})."
 ALREADY_ALERTED = "The {clinic} care team already has this message (alert number {id})."
+# After a 911 warning, the alert must not read as if help were on its way.
+NOT_INSTEAD_OF_911 = "This does not replace calling {emergency}: if you have not called yet, please call now."
+# A repeat of the warning for a follow-up question ("is that normal?") is no new alert.
+FOLLOW_UP = "follow_up"
+CONFIRMED = "confirmed"
 NOT_ALERTED = (
     "I could not pass this on to the care team from this chat, so please call them yourself."
 )
@@ -55,7 +60,10 @@ def lexicon() -> Lexicon:
 
 def red_flags_of(parse_data: Dict[str, Any]) -> Tuple[str | None, List[str]]:
     """The primary warning sign of a parsed message and all its warning signs, in order."""
-    entities = [e for e in parse_data.get("entities") or [] if e.get("entity") == ENTITY]
+    entities = [
+        e for e in parse_data.get("entities") or []
+        if e.get("entity") == ENTITY and e.get("detector") != FOLLOW_UP
+    ]
     primary = next((e["value"] for e in entities if e.get("role") == PRIMARY), None)
     symptoms = [e["value"] for e in entities]
     if primary in symptoms:
@@ -64,15 +72,31 @@ def red_flags_of(parse_data: Dict[str, Any]) -> Tuple[str | None, List[str]]:
     return primary, symptoms
 
 
-def new_escalation(tracker: Tracker, event: Dict[str, Any], symptoms: List[str]) -> NewEscalation:
+def detectors_of(parse_data: Dict[str, Any]) -> List[str]:
+    """Which detectors found the message's warning signs, for the care team's record."""
+    found: List[str] = []
+    for entity in parse_data.get("entities") or []:
+        if entity.get("entity") == ENTITY:
+            found += [d for d in str(entity.get("detector") or "").split("+") if d and d not in found]
+    return found
+
+
+def new_escalation(
+    tracker: Tracker, event: Dict[str, Any], symptoms: List[str], previous: Dict[str, Any] | None = None
+) -> NewEscalation:
     """The record of one user message with warning signs."""
     parse_data = event.get("parse_data") or {}
+    detectors = detectors_of(parse_data)
+    text = event.get("text") or parse_data.get("text") or ""
+    if CONFIRMED in detectors and previous:  # a yes: keep what the patient first wrote
+        text = f"{previous.get('text') or ''}\n(answered \"{text}\" to: {symptoms[0]} right now?)"
     return NewEscalation(
+        detectors=detectors,
         conversation_id=tracker.sender_id,
         level=lexicon().symptoms[symptoms[0]].level,
         symptom=symptoms[0],
         symptoms=symptoms,
-        message_text=event.get("text") or parse_data.get("text") or "",
+        message_text=text,
         channel=event.get("input_channel") or tracker.get_latest_input_channel() or "unknown",
         message_id=event.get("message_id"),
         message_time=event.get("timestamp"),
@@ -95,6 +119,7 @@ def unnamed_escalation(tracker: Tracker, unwell: Dict[str, Any], answer: Dict[st
         channel=answer.get("input_channel") or tracker.get_latest_input_channel() or "unknown",
         message_id=answer.get("message_id"),
         message_time=answer.get("timestamp"),
+        detectors=["confirmed"],
     )
 
 
@@ -111,7 +136,7 @@ def escalations_in(tracker: Tracker) -> List[NewEscalation]:
         _, symptoms = red_flags_of(event.get("parse_data") or {})
         symptoms = [s for s in symptoms if s in lexicon().symptoms]
         if symptoms:
-            found.append(new_escalation(tracker, event, symptoms))
+            found.append(new_escalation(tracker, event, symptoms, previous))
         elif _intent(event) == CONFIRMED_INTENT and _intent(previous) == UNWELL_INTENT:
             found.append(unnamed_escalation(tracker, previous, event))
         previous = event
@@ -147,6 +172,8 @@ class ActionEscalate(Action):
             result = await escalate(record)
             template = ALERTED if result.created else ALREADY_ALERTED
             lines = [template.format(clinic=details.clinic_name, id=result.escalation_id)]
+            if record.level == "emergency":
+                lines.append(NOT_INSTEAD_OF_911.format(emergency=details.emergency_number))
             logger.info("Escalation %s: %s, new: %s.", result.escalation_id, record.symptom, result.created)
         except Exception as error:  # the patient must hear that nobody was told
             logger.error("Could not record an escalation: %s", type(error).__name__)

@@ -56,8 +56,18 @@ CUES: Dict[str, List[str]] = {
         r"\bgot\s+(?:it|(?:the|my) (?:procedure|ablation|neurotomy|rfa))\s+done\b",
         r"\b(?:just\s+)?got\s+(?:back\s+)?home\b",
         r"\b(?:was|got)\s+(?:done|discharged)\s+(?:yesterday|today|this morning|last)",
+        # Restarting a medicine is what happens after it.
+        r"\b(?:restart|re-start|resume|go back on|"
+        r"start(?:ing)?\s+(?:it|them|taking it|taking them)?\s*again)\b",
     ],
 }
+
+# "I stopped my aspirin before the procedure": a before that is already history.
+_PAST_STOP = re.compile(
+    r"\b(?:stopped|quit|held|paused|came off|went off|skipped|had to stop|told to stop|"
+    r"didn'?t take|did not take)\b[^.!?]{0,40}$",
+    re.IGNORECASE,
+)
 
 _COMPILED = {
     phase: [re.compile(pattern, re.IGNORECASE) for pattern in patterns]
@@ -71,6 +81,8 @@ def find_phase(text: str) -> Dict[str, Any] | None:
     for phase, patterns in _COMPILED.items():
         for pattern in patterns:
             match = pattern.search(text)
+            if match and phase == "before" and _PAST_STOP.search(text[: match.start()]):
+                continue
             if match:
                 found[phase] = match
                 break

@@ -1,10 +1,10 @@
 """Find every handout question in a message that asks more than one.
 
 The intent classifier gives one intent per message, but patients write "can i shower
-and when can i drive?". This component cuts the message into questions
-(`components.segments`) and classifies each piece with its own copy of the intent model
-(`components.text_model`), trained on the same NLU data. Each topic found besides the
-message's main intent is added as a `question_topic` entity, so the answer action can
+and when can i drive?". The classifier also ranks each question piece of the message
+(`components.segments`) with the same trained model; this component picks, with its
+settings from config.yml, the pieces whose topic is confident and adds each topic
+besides the message's main intent as a `question_topic` entity, so the answer action can
 reply to all of them. It only adds topics it is confident about: an unrelated quote is
 worse than a missing one, and the patient can still ask again.
 """
@@ -14,48 +14,61 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List
 
+from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components.segments import split_questions
-from components.text_model import confidences
-from components.trained_text_model import TrainedTextModelComponent
+from components.intent_classifier import PIECES
 
 ENTITY = "question_topic"
 # Intents that are a one-word answer; said in a long message, the question may follow a comma.
 SHORT_ANSWER_INTENTS = frozenset({"deny", "affirm", "thank", "greet", "nlu_fallback"})
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True
-)
-class QuestionSplitter(TrainedTextModelComponent, EntityExtractorMixin):
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class QuestionSplitter(GraphComponent, EntityExtractorMixin):
     """Adds a `question_topic` entity for each extra question in a message."""
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         """Which intents count as topics, and how sure a piece's topic must be."""
-        return {"topic_pattern": r"^ask_(?!capabilities$)", "threshold": 0.6, "temperature": 8.0}
+        return {"topic_pattern": r"^ask_(?!capabilities$)", "threshold": 0.6}
 
-    MODEL_FILE = "segment_classifier.joblib"
+    def __init__(self, config: Dict[str, Any]) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._topic = re.compile(self._config["topic_pattern"])
 
-    def topics(self, text: str, at_commas: bool = False) -> List[Dict[str, Any]]:
-        """The confident topic of each question piece of a multi-question text."""
-        pieces = split_questions(text, at_commas)
-        if self._model is None or len(pieces) < 2:
-            return []
-        probabilities = confidences(self._model, [p.text for p in pieces], self._config["temperature"])
-        classes = list(self._model.classes_)
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> QuestionSplitter:
+        """Nothing to train: the pieces are ranked by the intent classifier's model."""
+        return cls(config)
+
+    def topics(self, message: Message, at_commas: bool = False) -> List[Dict[str, Any]]:
+        """The confident topic of each question piece of a multi-question message."""
+        pieces = (message.get(PIECES) or {}).get("commas" if at_commas else "plain") or []
         found = []
-        for piece, row in zip(pieces, probabilities, strict=False):
-            best = int(row.argmax())
-            intent = classes[best]
-            if row[best] >= self._config["threshold"] and re.search(self._config["topic_pattern"], intent):
+        for piece in pieces:
+            if not piece["ranking"]:
+                continue
+            best = piece["ranking"][0]
+            if best["confidence"] >= self._config["threshold"] and self._topic.search(best["name"]):
                 found.append(
-                    {"value": intent, "start": piece.start, "end": piece.end, "confidence": float(row[best])}
+                    {
+                        "value": best["name"],
+                        "start": piece["start"],
+                        "end": piece["end"],
+                        "confidence": best["confidence"],
+                    }
                 )
         return found
 
@@ -66,7 +79,7 @@ class QuestionSplitter(TrainedTextModelComponent, EntityExtractorMixin):
             seen = {main}
             extra = []
             # A long message read as a bare "no" or "ok" usually asks something after a comma.
-            for topic in self.topics(message.get(TEXT) or "", at_commas=main in SHORT_ANSWER_INTENTS):
+            for topic in self.topics(message, at_commas=main in SHORT_ANSWER_INTENTS):
                 if topic["value"] in seen:
                     continue
                 seen.add(topic["value"])
@@ -74,7 +87,3 @@ class QuestionSplitter(TrainedTextModelComponent, EntityExtractorMixin):
             if extra:
                 message.set(ENTITIES, message.get(ENTITIES, []) + extra, add_to_output=True)
         return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Adds nothing to training data: the entities exist only at inference."""
-        return training_data

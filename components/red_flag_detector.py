@@ -1,78 +1,141 @@
-"""The red-flag detector as a Rasa NLU component: a warning sign outranks every intent.
+"""The red-flag detectors as a Rasa NLU component: a warning sign outranks every intent.
 
-Runs last in the pipeline, on every message, and decides on its own, whatever the intent
-classifier's confidence:
+Two independent detectors read every message: the rules of data/red_flags.yml
+(`components.red_flags.detector`) and a learned classifier on the sentence encoder
+(`components.red_flags.learned`, trained with the model from data/red_flags_learned*.yml).
+`components.red_flags.combine` decides from both; docs/red_flags.md gives the figures.
+It runs last in the pipeline and decides on its own, whatever the intent classifier says:
 - a warning sign that is present: the intent becomes `report_red_flag` (confidence 1) and
-  each present symptom is a `red_flag` entity, the most severe with the role `primary`
-  (it fills the slot that picks the static warning). What the patient also asked stays
-  as `question_topic` entities, answered after the warning: the classifier's intent and
-  the question splitter's topics, but only from a part of the message (a question, in
-  `components.segments`' terms) without the warning sign, since a guess made from "I
-  fainted in the kitchen" is no question;
+  each present sign is a `red_flag` entity, the most severe with the role `primary` (it
+  fills the slot that picks the static warning) and each with the `detector` that found
+  it. What the patient also asked stays as `question_topic` entities, answered after the
+  warning, but only from a part of the message without the warning sign. A report
+  followed by a question ("I blacked out, is that normal?") is a report;
+- the last two patient turns complete a sign ("my left leg felt weak" … "now it won't move
+  at all", "took my temperature" … "101.3"): a sign found only with them is reported,
+  unless those turns had already reported it;
+- a worried follow-up right after a warning ("is that normal?") gets the same warning
+  again (`report_red_flag` with detector `follow_up`; no second alert);
+- a sign neither clearly present nor agreed absent: the intent becomes `feeling_unwell`
+  with a `possible_sign` entity, whose reply asks one yes/no question naming the sign
+  (red_flag_check_form); a yes is reported at that sign's level (detector `confirmed`);
 - a warning sign asked about in general or for later ("who do I call if chills start?"):
   the handout's warning-sign answer is added (or becomes the intent);
-- a negated one ("no fever, can I shower?"): the message is answered as it is, and a
-  classifier guess of `report_red_flag` is replaced by its next guess;
+- a negated one both detectors agree on ("no fever, can I shower?"): the message is
+  answered as it is, and a classifier guess of `report_red_flag` is replaced;
 - the classifier says `report_red_flag` but no warning sign is found: the intent becomes
   `feeling_unwell`, whose reply quotes every warning sign and asks whether any is
-  happening now (red_flag_check_form), instead of staying silent.
+  happening now, instead of staying silent.
 
 Whenever the reply will be a warning or the warning-sign check, the clinic's details
 (clinic.yml and CLINIC_* variables, the one configuration place) are added as
 `clinic_detail` entities, whose roles fill the slots the static responses show: the
 clinic's own numbers reach the patient even in a brand-new conversation with the action
 server down, since nothing on that path waits for a custom action.
-
-The detector reads data/red_flags.yml when the model is loaded, so a change to the warning
-signs takes effect at the next start of the Rasa server.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence, Tuple
 
+import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components.encoder.minilm import SentenceEncoder
+from components.red_flags.combine import Decision, combine, strongest
 from components.red_flags.detector import Finding, RedFlagDetector
-from components.red_flags.lexicon import RED_FLAGS_FILE, load_lexicon
+from components.red_flags.learned import (
+    EXAMPLES_FILE,
+    NONE,
+    TURN_SEPARATOR,
+    LearnedRedFlagDetector,
+    load_examples,
+)
+from components.red_flags.lexicon import RED_FLAGS_FILE, Lexicon, load_lexicon
 from components.segments import split_questions
+
+logger = logging.getLogger(__name__)
 
 ENTITY = "red_flag"
 TOPIC_ENTITY = "question_topic"
+POSSIBLE_ENTITY = "possible_sign"
+UNNAMED = "unnamed"
 PRIMARY, OTHER = "primary", "other"
 FALLBACK_INTENT = "nlu_fallback"
 DENY_INTENT = "deny"
+AFFIRM_INTENT = "affirm"
 CLINIC_ENTITY = "clinic_detail"
+CHECK_FORM = "red_flag_check_form"
+FOLLOW_UP, CONFIRMED, CONTEXT = "follow_up", "confirmed", "context"
+MODEL_FILE = "learned_red_flags.joblib"
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR,
+    is_trainable=True,
+    model_from="SentenceEncoderProvider",
+)
 class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
     """Marks messages that describe a warning sign, so the dialogue escalates first."""
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        """The data file, the intents it sets, and what counts as a handout topic."""
+        """The data files, the thresholds, the intents it sets, and what counts as a topic."""
         return {
             "red_flags_file": str(RED_FLAGS_FILE),
+            "learned_examples_files": [str(EXAMPLES_FILE)],
+            "high": 0.85,
+            "low": 0.4,
+            "C": 10.0,
+            "encoder_weight": 2.0,
+            "context_turns": 2,
+            "follow_up_intents": [
+                "ask_soreness",
+                "ask_relief_onset",
+                "ask_warning_signs",
+                "feeling_unwell",
+                "nlu_fallback",
+                "out_of_scope",
+                "report_red_flag",
+            ],
             "report_intent": "report_red_flag",
             "unwell_intent": "feeling_unwell",
             "warning_signs_intent": "ask_warning_signs",
             "topic_pattern": r"^ask_(?!capabilities$)",
             "fallback_threshold": 0.3,
+            "ordinary_exclude": ["report_red_flag", "feeling_unwell"],
         }
 
-    def __init__(self, config: Dict[str, Any], detector: RedFlagDetector) -> None:
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        detector: RedFlagDetector,
+        model_storage: ModelStorage | None = None,
+        resource: Resource | None = None,
+        learned: LearnedRedFlagDetector | None = None,
+    ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._detector = detector
+        self._lexicon: Lexicon = detector.lexicon
+        self._storage = model_storage
+        self._resource = resource
+        self._learned = learned
         self._topic = re.compile(self._config["topic_pattern"])
+        words = sorted(self._lexicon.follow_up, key=len, reverse=True)
+        self._follow_up = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b") if words else None
+        self._rank = {name: self._lexicon.rank(s.level) for name, s in self._lexicon.symptoms.items()}
 
     @classmethod
     def create(
@@ -82,43 +145,212 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> RedFlagDetectorComponent:
-        """Builds the detector from the data file (about a second, once per process)."""
+        """Builds the rule detector from the data file (about a second, once per process)."""
         merged = {**cls.get_default_config(), **config}
-        return cls(merged, RedFlagDetector(load_lexicon(Path(merged["red_flags_file"]))))
+        return cls(
+            merged, RedFlagDetector(load_lexicon(Path(merged["red_flags_file"]))), model_storage, resource
+        )
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> RedFlagDetectorComponent:
+        """The rules from the data file, the learned detector from the trained model."""
+        component = cls.create(config, model_storage, resource, execution_context)
+        try:
+            with model_storage.read_from(resource) as directory:
+                component._learned = joblib.load(directory / MODEL_FILE)
+        except (ValueError, FileNotFoundError):
+            logger.warning("The learned red-flag detector is not trained; the rules decide alone.")
+        return component
+
+    def train(self, training_data: TrainingData, model: SentenceEncoder | None = None) -> Resource:
+        """Fits the learned detector on the red-flag examples and the ordinary questions."""
+        if model is None or self._resource is None or self._storage is None:
+            return self._resource  # type: ignore[return-value]
+        examples: List[Tuple[str, str]] = []
+        for path in self._config["learned_examples_files"]:
+            if Path(path).exists():
+                examples += load_examples(Path(path))
+        exclude = set(self._config["ordinary_exclude"])
+        examples += [
+            (m.get(TEXT), NONE)
+            for m in training_data.intent_examples
+            if m.get(TEXT) and m.get(INTENT) not in exclude
+        ]
+        if not any(label != NONE for _, label in examples):
+            return self._resource
+        unknown = {label for _, label in examples} - set(self._lexicon.symptoms) - {NONE}
+        if unknown:
+            raise ValueError(f"learned red-flag examples name unknown signs: {sorted(unknown)}")
+        learned = LearnedRedFlagDetector(c=self._config["C"], encoder_weight=self._config["encoder_weight"])
+        self._learned = learned.fit(examples, model)
+        with self._storage.write_to(self._resource) as directory:
+            joblib.dump(self._learned, directory / MODEL_FILE)
+        return self._resource
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        """Adds nothing to training data: the entities exist only at inference."""
+        return training_data
 
     def _is_topic(self, intent: str | None) -> bool:
         return bool(intent) and bool(self._topic.search(intent or ""))
 
-    def process(self, messages: List[Message]) -> List[Message]:
-        """Runs the detector on each message and sets intent and entities accordingly."""
+    # --- reading --------------------------------------------------------------------
+
+    def _learned_rows(self, texts: Sequence[str], model: SentenceEncoder | None) -> List[Dict[str, float]]:
+        if self._learned is None or model is None:
+            return [{} for _ in texts]
+        return self._learned.probabilities(list(texts), model)
+
+    def _decide(
+        self, text: str, model: SentenceEncoder | None
+    ) -> Tuple[Finding, Decision, Dict[str, List[Tuple[int, int]]]]:
+        """Both detectors on the whole text and on each of its questions (a report
+        followed by a question is read on its own as well); where each sign was seen."""
+        finding = self._detector.detect(text)
+        pieces = split_questions(text)
+        spans = [(0, len(text))] + ([(p.start, p.end) for p in pieces] if len(pieces) > 1 else [])
+        rows = self._learned_rows([text[s:e] for s, e in spans], model)
+        decision = combine(finding, strongest(rows), self._rank, self._config["high"], self._config["low"])
+        where: Dict[str, List[Tuple[int, int]]] = {}
+        for span, row in zip(spans, rows, strict=True):
+            for sign, probability in row.items():
+                if probability >= self._config["low"]:
+                    where.setdefault(sign, []).append(span)
+        for mention in finding.mentions:
+            where.setdefault(mention.symptom, []).append((mention.start_char, mention.end_char))
+        return finding, decision, where
+
+    def process(
+        self,
+        messages: List[Message],
+        model: SentenceEncoder | None = None,
+        tracker: DialogueStateTracker | None = None,
+    ) -> List[Message]:
+        """Runs both detectors on each message (with the conversation's last turns)."""
         for message in messages:
-            finding = self._detector.detect(message.get(TEXT) or "")
-            self._apply(message, finding)
+            text = message.get(TEXT) or ""
+            finding, decision, where = self._decide(text, model)
+            history = self._history(tracker)
+            if not decision.present and history:
+                decision = self._with_context(text, history, decision, model)
+            if not decision.present and history:
+                decision = self._follow_up(message, history, decision)
+            if not decision.present and tracker is not None:
+                decision = self._confirmation(message, tracker, decision)
+            self._apply(message, finding, decision, where)
         return messages
 
-    def _apply(self, message: Message, finding: Finding) -> None:
+    def _history(self, tracker: DialogueStateTracker | None) -> List[UserUttered]:
+        """The patient's last turns in this conversation, oldest first."""
+        if tracker is None:
+            return []
+        turns = [e for e in tracker.applied_events() if isinstance(e, UserUttered) and e.text]
+        return turns[-int(self._config["context_turns"]) :]
+
+    @staticmethod
+    def _reported(turn: UserUttered) -> List[str]:
+        return [
+            e.get("value") for e in (turn.parse_data or {}).get(ENTITIES, []) if e.get("entity") == ENTITY
+        ]
+
+    def _with_context(
+        self, text: str, history: List[UserUttered], decision: Decision, model: SentenceEncoder | None
+    ) -> Decision:
+        """A sign completed by this message with the last turns, and not reported in them."""
+        earlier = TURN_SEPARATOR.join(t.text for t in history)  # type: ignore[misc]
+        joined = earlier + TURN_SEPARATOR + text
+        rows = self._learned_rows([joined, earlier], model)
+        both = combine(
+            self._detector.detect(joined), rows[0], self._rank, self._config["high"], self._config["low"]
+        )
+        before = combine(
+            self._detector.detect(earlier), rows[1], self._rank, self._config["high"], self._config["low"]
+        )
+        reported = {sign for turn in history for sign in self._reported(turn)}
+        new = [s for s in both.present if s not in reported and s not in before.present]
+        if new:
+            return Decision(tuple(new), {s: (*both.detectors[s], CONTEXT) for s in new})
+        if (
+            not decision.possible
+            and both.possible
+            and both.possible not in reported
+            and before.possible != both.possible
+        ):
+            return both
+        return decision
+
+    def _follow_up(self, message: Message, history: List[UserUttered], decision: Decision) -> Decision:
+        """Right after a warning, a worried question about it gets the warning again."""
+        last = history[-1]
+        reported = self._reported(last)
+        if ((last.intent or {}).get("name") != self._config["report_intent"]) or not reported:
+            return decision
+        intent = (message.get(INTENT) or {}).get("name")
+        text = (message.get(TEXT) or "").lower()
+        worried = bool(self._follow_up and self._follow_up.search(text))
+        if worried or intent in self._config["follow_up_intents"] or intent is None:
+            sign = reported[0]
+            return Decision((sign,), {sign: (FOLLOW_UP,)})
+        return decision
+
+    def _confirmation(self, message: Message, tracker: DialogueStateTracker, decision: Decision) -> Decision:
+        """A yes to "are you … right now?" reports the sign asked about."""
+        asked = tracker.get_slot(POSSIBLE_ENTITY)
+        intent = (message.get(INTENT) or {}).get("name")
+        if (
+            tracker.active_loop_name == CHECK_FORM
+            and asked in self._lexicon.symptoms
+            and intent == AFFIRM_INTENT
+        ):
+            return Decision((asked,), {asked: (CONFIRMED,)})
+        return decision
+
+    # --- writing ----------------------------------------------------------------------
+
+    def _apply(
+        self, message: Message, finding: Finding, decision: Decision, where: Dict[str, List[Tuple[int, int]]]
+    ) -> None:
         intent = (message.get(INTENT) or {}).get("name")
         ranking = message.get(INTENT_RANKING_KEY) or []
         report, warning = self._config["report_intent"], self._config["warning_signs_intent"]
         unwell = self._config["unwell_intent"]
         entities = list(message.get(ENTITIES) or [])
-        if finding.present:
-            flagged = [(m.start_char, m.end_char) for m in finding.mentions if m.symptom in finding.present]
+        text = message.get(TEXT) or ""
+        if decision.present:
+            flagged = [span for sign in decision.present for span in where.get(sign, [])]
+            whole = (0, len(text))
+            flagged = [span for span in flagged if span != whole]  # seen in one part only
             other_parts = [
-                p for p in split_questions(message.get(TEXT) or "")
+                p
+                for p in split_questions(text)
                 if not any(p.start < end and start < p.end for start, end in flagged)
             ]
-            if other_parts and self._is_topic(intent) and intent != warning:
+            if other_parts and self._is_topic(intent) and intent != warning and flagged:
                 entities.append(self._topic_entity(intent))
-            entities = [e for e in entities if not self._about_red_flag(e, flagged, warning)]
-            entities += self._red_flag_entities(finding)
+            entities = [e for e in entities if not self._about_red_flag(e, flagged or [whole], warning)]
+            entities += self._red_flag_entities(decision, where)
             self._set_intent(message, report, ranking)
+        elif decision.possible:
+            # Unsure: ask one question that names the sign; a no answers the rest.
+            entities = [e for e in entities if e.get("entity") != TOPIC_ENTITY or e.get("value") != warning]
+            if self._is_topic(intent) and intent != warning:
+                entities.append(self._topic_entity(intent))
+            entities.append(self._possible_entity(decision.possible, decision.possible_probability))
+            self._set_intent(message, unwell, ranking)
         elif intent in (report, unwell) or (intent == FALLBACK_INTENT and self._top_guess(ranking) == report):
             if finding.hypothetical:
                 self._set_intent(message, warning, ranking)
             elif finding.negated and intent == report:
                 self._set_next_best(message, ranking, exclude={report})
-            else:  # unwell, but no sign the detector can name: ask
+            else:  # unwell, but no sign either detector can name: ask about them all
+                entities.append(self._possible_entity(UNNAMED, 0.0))
                 self._set_intent(message, unwell, ranking)
         elif finding.negated and intent == DENY_INTENT and (topic := self._first_topic(entities)):
             # "no fever or anything, can i have a bath yet": the "no" is about the warning
@@ -132,9 +364,17 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             else:
                 self._set_intent(message, warning, ranking)
         final = (message.get(INTENT) or {}).get("name")
-        if final in (report, unwell) or finding.present:
+        if final in (report, unwell) or decision.present:
             entities += self._clinic_entities()
         message.set(ENTITIES, entities, add_to_output=True)
+
+    def _possible_entity(self, sign: str, probability: float) -> Dict[str, Any]:
+        return {
+            "entity": POSSIBLE_ENTITY,
+            "value": sign,
+            "confidence_entity": round(probability, 3),
+            "extractor": self.__class__.__name__,
+        }
 
     def _clinic_entities(self) -> List[Dict[str, Any]]:
         """The clinic's details as entities (loaded once per process, environment first)."""
@@ -167,12 +407,16 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
     def _top_guess(ranking: List[Dict[str, Any]]) -> str | None:
         return ranking[0]["name"] if ranking else None
 
-    def _red_flag_entities(self, finding: Finding) -> List[Dict[str, Any]]:
+    def _red_flag_entities(
+        self, decision: Decision, where: Dict[str, List[Tuple[int, int]]]
+    ) -> List[Dict[str, Any]]:
         entities = []
-        for index, symptom in enumerate(finding.present):
-            mention = next(m for m in finding.mentions if m.symptom == symptom)
-            role = PRIMARY if index == 0 else OTHER
-            entities.append(self._entity(symptom, role, mention.start_char, mention.end_char))
+        for index, sign in enumerate(decision.present):
+            spans = where.get(sign) or [(0, 0)]
+            start, end = min(spans, key=lambda span: span[1] - span[0])
+            entity = self._entity(sign, PRIMARY if index == 0 else OTHER, start, end)
+            entity["detector"] = "+".join(decision.detectors.get(sign, ()))
+            entities.append(entity)
         return entities
 
     def _entity(self, value: str, role: str, start: int, end: int) -> Dict[str, Any]:

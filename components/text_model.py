@@ -1,10 +1,14 @@
-"""The text classifier shared by the intent classifier and the question splitter.
+"""The text classifier behind the intents and the question splitter.
 
-TF-IDF over character n-grams (typos, SMS spellings: "shwer", "2nite", "tylenal") and
-word uni- and bigrams, with a linear SVM. On this project's data it beat DIET
-(see docs/nlu.md for the measurements) and trains in about a second.
-Confidences are a softmax over the SVM's scores; `temperature` sets how sharp they are,
-so the FallbackClassifier's threshold has something meaningful to compare against.
+Two kinds of features side by side, then one class-balanced linear SVM:
+- TF-IDF over character n-grams (typos, SMS spellings: "shwer", "2nite", "tylenal") and
+  word uni- and bigrams: what the patient literally wrote;
+- the pretrained sentence encoder's vector (`components.encoder`, all-MiniLM-L6-v2),
+  scaled by `encoder_weight`: what it means, so a place or object word ("shower",
+  "kitchen") no longer decides the topic of a message about something else.
+docs/nlu.md compares TF-IDF alone, the encoder alone and both on the held-out and blind
+sets. Confidences are a softmax over the SVM's scores; `temperature` sets how sharp they
+are, so the FallbackClassifier's threshold has something meaningful to compare against.
 """
 
 from __future__ import annotations
@@ -12,26 +16,16 @@ from __future__ import annotations
 from typing import List, Sequence
 
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
+
+from components.encoder.minilm import SentenceEncoder
 
 # The most of one message any NLU component reads: a 10,000-character paste costs no more
 # than a long question.
 MAX_CHARS = 2000
-
-
-def build_text_model(c: float = 0.5) -> Pipeline:
-    """An untrained pipeline: features, then a class-balanced linear SVM."""
-    features = FeatureUnion(
-        [
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
-            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
-        ]
-    )
-    return Pipeline(
-        [("features", features), ("svm", LinearSVC(C=c, class_weight="balanced", random_state=0))]
-    )
 
 
 def clip(texts: Sequence[str]) -> List[str]:
@@ -39,16 +33,69 @@ def clip(texts: Sequence[str]) -> List[str]:
     return [(t or "")[:MAX_CHARS] for t in texts]
 
 
-def confidences(model: Pipeline, texts: Sequence[str], temperature: float) -> np.ndarray:
-    """One row per text: a probability-like confidence for each of `model.classes_`.
+def build_ngrams() -> FeatureUnion:
+    """Untrained TF-IDF features: character 2-5-grams within words, word 1-2-grams."""
+    return FeatureUnion(
+        [
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)),
+            ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
+        ]
+    )
 
-    A text sharing no n-gram with the training data (emoji, another script) gets a row
-    of zeros rather than whatever the SVM's intercepts favour, so it falls back.
+
+class TextModel:
+    """TF-IDF n-grams plus sentence-encoder vectors, and a linear SVM over both.
+
+    The encoder is passed to `fit` and `confidences`, never stored: the model pickles
+    without the 90 MiB of weights, and one encoder per process serves every component.
+    `encoder_weight` 0 is TF-IDF alone; `use_ngrams=False` is the encoder alone.
     """
-    features = model.named_steps["features"].transform(clip(texts))
-    scores = np.atleast_2d(model.named_steps["svm"].decision_function(features)) * temperature
-    scores -= scores.max(axis=1, keepdims=True)
-    exp = np.exp(scores)
-    rows = exp / exp.sum(axis=1, keepdims=True)
-    rows[np.asarray(features.getnnz(axis=1)) == 0] = 0.0
-    return rows
+
+    def __init__(self, c: float = 0.5, encoder_weight: float = 1.0, use_ngrams: bool = True) -> None:
+        self.c = c
+        self.encoder_weight = encoder_weight
+        self.use_ngrams = use_ngrams
+        self.ngrams: FeatureUnion | None = build_ngrams() if use_ngrams else None
+        self.svm = LinearSVC(C=c, class_weight="balanced", random_state=0)
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return self.svm.classes_
+
+    def _features(self, texts: List[str], encoder: SentenceEncoder | None, fit: bool = False):
+        blocks = []
+        if self.ngrams is not None:
+            blocks.append(self.ngrams.fit_transform(texts) if fit else self.ngrams.transform(texts))
+        if self.encoder_weight > 0:
+            if encoder is None:
+                raise ValueError("this model needs the sentence encoder")
+            blocks.append(sparse.csr_matrix(encoder.encode(texts) * self.encoder_weight))
+        return sparse.hstack(blocks, format="csr")
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str], encoder: SentenceEncoder | None) -> TextModel:
+        self.svm.fit(self._features(clip(texts), encoder, fit=True), list(labels))
+        return self
+
+    def known(self, texts: Sequence[str]) -> np.ndarray:
+        """Whether each text shares at least one n-gram with the training data."""
+        if self.ngrams is None:
+            return np.array([bool((t or "").strip()) for t in texts])
+        return np.asarray(self.ngrams.transform(clip(texts)).getnnz(axis=1)) > 0
+
+    def confidences(
+        self, texts: Sequence[str], encoder: SentenceEncoder | None, temperature: float
+    ) -> np.ndarray:
+        """One row per text: a probability-like confidence for each of `classes_`.
+
+        A text sharing no n-gram with the training data (emoji, another script) gets a
+        row of zeros rather than whatever the SVM's intercepts favour, so it falls back.
+        """
+        texts = clip(texts)
+        scores = np.atleast_2d(self.svm.decision_function(self._features(texts, encoder))) * temperature
+        if scores.shape[1] == 1:  # two classes: one signed score
+            scores = np.hstack([-scores, scores]) / 2
+        scores -= scores.max(axis=1, keepdims=True)
+        exp = np.exp(scores)
+        rows = exp / exp.sum(axis=1, keepdims=True)
+        rows[~self.known(texts)] = 0.0
+        return rows

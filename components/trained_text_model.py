@@ -1,4 +1,4 @@
-"""Base for components that train, store and load one `components.text_model` model."""
+"""Base for components that train, store and load one `components.text_model.TextModel`."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from sklearn.pipeline import Pipeline
 
-from components.text_model import build_text_model
+from components.encoder.minilm import SentenceEncoder
+from components.text_model import TextModel
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ class TrainedTextModelComponent(GraphComponent):
         config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        model: Pipeline | None = None,
+        model: TextModel | None = None,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._storage = model_storage
@@ -64,16 +64,20 @@ class TrainedTextModelComponent(GraphComponent):
             logger.warning("%s has no trained model.", cls.__name__)
         return cls(config, model_storage, resource, model)
 
-    def train(self, training_data: TrainingData) -> Resource:
+    def train(self, training_data: TrainingData, model: SentenceEncoder | None = None) -> Resource:
         """Fits the model on the intent examples and stores it."""
         examples = [m for m in training_data.intent_examples if m.get(TEXT)]
         labels = [m.get(INTENT) for m in examples]
         if len(set(labels)) < 2:
             logger.warning("%s needs at least two intents to train.", type(self).__name__)
             return self._resource
-        model = build_text_model(self._config.get("C", 0.5))
-        model.fit([m.get(TEXT) for m in examples], labels)
-        self._model = model
+        text_model = TextModel(
+            c=self._config.get("C", 0.5),
+            encoder_weight=self._config.get("encoder_weight", 1.0) if model is not None else 0.0,
+            use_ngrams=self._config.get("use_ngrams", True),
+        )
+        text_model.fit([m.get(TEXT) for m in examples], labels, model)
+        self._model = text_model
         with self._storage.write_to(self._resource) as directory:
-            joblib.dump(model, directory / self.MODEL_FILE)
+            joblib.dump(text_model, directory / self.MODEL_FILE)
         return self._resource

@@ -47,6 +47,8 @@ def format_escalation(item: EscalationView) -> str:
     lines = [head, f"    message: {json.dumps(item.message_text, ensure_ascii=False)}"]
     if len(item.symptoms) > 1:
         lines.append(f"    symptoms: {', '.join(item.symptoms)}")
+    if item.detectors:
+        lines.append(f"    found by: {', '.join(item.detectors)}")
     states = []
     for note in item.notifications:
         state = f"{note.target}: {note.status}, {note.attempts} attempt{'s' if note.attempts != 1 else ''}"

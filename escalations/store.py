@@ -113,6 +113,8 @@ escalations_table = Table(
     Column("message_text", Text, nullable=False),
     Column("message_id", String, nullable=True),
     Column("text_sha256", String(64), nullable=False),
+    # Which red-flag detector(s) found the sign: rules, learned, context, follow_up, confirmed.
+    Column("detectors", JSON, nullable=True),
     # NULL message ids never conflict, so messages without one rely on the text rule.
     UniqueConstraint("conversation_id", "message_id", name="uq_escalations_conversation_message"),
     Index("ix_escalations_conversation_text", "conversation_id", "text_sha256", "message_time"),
@@ -154,6 +156,7 @@ class NewEscalation:
     channel: str = "unknown"
     message_id: str | None = None
     message_time: datetime | float | None = None
+    detectors: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         """Refuses an escalation staff could not act on; normalises the optional fields."""
@@ -164,6 +167,7 @@ class NewEscalation:
         if self.symptom not in symptoms:
             symptoms.insert(0, self.symptom)
         object.__setattr__(self, "symptoms", tuple(symptoms))
+        object.__setattr__(self, "detectors", tuple(str(d) for d in self.detectors if str(d).strip()))
         object.__setattr__(self, "message_id", (self.message_id or "").strip() or None)
         object.__setattr__(self, "channel", (self.channel or "").strip() or "unknown")
         if self.message_time is not None:
@@ -206,6 +210,7 @@ class EscalationView:
     message_text: str = field(repr=False)
     message_id: str | None = None
     notifications: Tuple[NotificationView, ...] = ()
+    detectors: Tuple[str, ...] = ()
 
     def as_dict(self) -> Dict[str, Any]:
         """JSON-ready, for the CLI's --json."""
@@ -220,6 +225,7 @@ class EscalationView:
             "symptoms": list(self.symptoms),
             "message_text": self.message_text,
             "message_id": self.message_id,
+            "detectors": list(self.detectors),
             "notifications": [
                 {
                     "target": n.target,
@@ -338,7 +344,18 @@ class EscalationStore:
                     # Two replicas starting together must not both try to CREATE TABLE.
                     conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK_KEY)))
                 metadata.create_all(conn)
+                self._add_missing_columns(conn)
             self._ready = True
+
+    @staticmethod
+    def _add_missing_columns(conn: Any) -> None:
+        """Brings a database made by an earlier version up to date (new nullable columns)."""
+        from sqlalchemy import inspect
+
+        present = {c["name"] for c in inspect(conn).get_columns("escalations")}
+        if "detectors" not in present:
+            kind = "JSON" if conn.dialect.name == "postgresql" else "TEXT"
+            conn.exec_driver_sql(f"ALTER TABLE escalations ADD COLUMN detectors {kind}")
 
     # ------------------------------------------------------------------ recording
 
@@ -374,6 +391,7 @@ class EscalationStore:
                         message_text=new.message_text,
                         message_id=new.message_id,
                         text_sha256=digest,
+                        detectors=list(new.detectors),
                     )
                 )
                 escalation_id = int(result.inserted_primary_key[0])
@@ -466,6 +484,7 @@ class EscalationStore:
                 message_text=row["message_text"],
                 message_id=row["message_id"],
                 notifications=tuple(by_escalation[row["id"]]),
+                detectors=_symptoms(row["detectors"]) if row["detectors"] else (),
             )
             for row in rows
         ]

@@ -65,6 +65,8 @@ class Lexicon:
     spelling: Dict[str, str]
     window: int
     scope: int
+    # Words of a worried follow-up to a warning just given ("is that normal?").
+    follow_up: Tuple[str, ...] = ()
 
     def rank(self, level: str) -> int:
         """Higher is more severe."""
@@ -128,4 +130,5 @@ def load_lexicon(path: Path = RED_FLAGS_FILE) -> Lexicon:
         spelling={str(k).lower(): str(v).lower() for k, v in (raw.get("spelling") or {}).items()},
         window=int(raw.get("window", 8)),
         scope=int(context.get("scope", 8)),
+        follow_up=_phrases(raw.get("follow_up", []), "follow_up"),
     )

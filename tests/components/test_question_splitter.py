@@ -1,15 +1,18 @@
-"""The multi-question component, trained and loaded through Rasa's model storage."""
+"""The multi-question component, on the pieces the intent classifier's own model ranked."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from components.encoder.minilm import shared_encoder
+from components.intent_classifier import LinearIntentClassifier
 from components.question_splitter import QuestionSplitter
 
 EXAMPLES = {
@@ -20,52 +23,54 @@ EXAMPLES = {
                            "my boss asks when i am back", "work next week ok"],
     "greet": ["hi", "hello there", "good morning", "hey", "hiya", "good evening", "howdy", "yo"],
 }
+CONTEXT = ExecutionContext(GraphSchema({}), "test")
 
 
-def trained(tmp_path: Path) -> tuple[QuestionSplitter, LocalModelStorage, Resource]:
-    storage = LocalModelStorage(tmp_path)
-    resource = Resource("splitter")
-    context = ExecutionContext(GraphSchema({}), "test")
-    component = QuestionSplitter.create({}, storage, resource, context)
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory: pytest.TempPathFactory) -> LinearIntentClassifier:
+    storage, resource = LocalModelStorage(Path(tmp_path_factory.mktemp("splitter"))), Resource("intents")
+    component = LinearIntentClassifier.create({}, storage, resource, CONTEXT)
     data = TrainingData([Message(data={"text": t, "intent": i}) for i, ts in EXAMPLES.items() for t in ts])
-    component.train(data)
-    return component, storage, resource
+    component.train(data, shared_encoder())
+    return LinearIntentClassifier.load({}, storage, resource, CONTEXT)
 
 
-def test_a_second_topic_becomes_an_entity_after_loading(tmp_path: Path) -> None:
-    _, storage, resource = trained(tmp_path)
-    loaded = QuestionSplitter.load({}, storage, resource, ExecutionContext(GraphSchema({}), "test"))
-    message = Message({"text": "can i shower tonight and when can i go back to work?",
-                       "intent": {"name": "ask_bathing", "confidence": 0.9}})
-    loaded.process([message])
+def split(classifier: LinearIntentClassifier, text: str, intent: str | None = None,
+          config: dict | None = None) -> Message:
+    message = Message(data={"text": text})
+    classifier.process([message], shared_encoder())
+    if intent:
+        message.set("intent", {"name": intent, "confidence": 0.9})
+    QuestionSplitter.create(config or {}, None, None, CONTEXT).process([message])  # type: ignore[arg-type]
+    return message
+
+
+def test_a_second_topic_becomes_an_entity(classifier: LinearIntentClassifier) -> None:
+    message = split(classifier, "can i shower tonight and when can i go back to work?")
     entities = message.get("entities")
-    assert [e["value"] for e in entities] == ["ask_return_to_work"]
-    assert entities[0]["entity"] == "question_topic"
+    assert message.get("intent")["name"] in ("ask_bathing", "ask_return_to_work")
+    assert len(entities) == 1 and entities[0]["entity"] == "question_topic"
+    assert {entities[0]["value"], message.get("intent")["name"]} == {"ask_bathing", "ask_return_to_work"}
 
 
-def test_a_single_question_adds_nothing(tmp_path: Path) -> None:
-    component, _, _ = trained(tmp_path)
-    message = Message({"text": "can i shower tonight", "intent": {"name": "ask_bathing"}})
-    component.process([message])
+def test_a_single_question_adds_nothing(classifier: LinearIntentClassifier) -> None:
+    assert not split(classifier, "can i shower tonight").get("entities")
+
+
+def test_non_topic_pieces_are_not_answered(classifier: LinearIntentClassifier) -> None:
+    message = split(classifier, "hello there good morning. can i shower tonight?", "ask_bathing")
     assert not message.get("entities")
 
 
-def test_non_topic_pieces_are_not_answered(tmp_path: Path) -> None:
-    component, _, _ = trained(tmp_path)
-    message = Message({"text": "hello there good morning. can i shower tonight?",
-                       "intent": {"name": "ask_bathing"}})
-    component.process([message])
-    assert not message.get("entities")
-
-
-def test_a_long_bare_no_is_searched_for_a_question_after_a_comma(tmp_path: Path) -> None:
-    component, _, _ = trained(tmp_path)
-    message = Message(data={"text": "nope nothing like that, can i get in the tub tonight",
-                            "intent": {"name": "greet", "confidence": 0.4}})
-    component.process([message])
+def test_a_long_bare_no_is_searched_for_a_question_after_a_comma(classifier: LinearIntentClassifier) -> None:
+    message = split(classifier, "nope nothing like that, can i get in the tub tonight", "greet")
     assert [e["value"] for e in message.get("entities", [])] == ["ask_bathing"]
     # an ordinary question is not cut at its commas
-    ordinary = Message(data={"text": "after work, can i get in the tub tonight",
-                             "intent": {"name": "ask_bathing", "confidence": 0.9}})
-    component.process([ordinary])
+    ordinary = split(classifier, "after work, can i get in the tub tonight", "ask_bathing")
     assert ordinary.get("entities", []) == []
+
+
+def test_its_threshold_comes_from_its_configuration(classifier: LinearIntentClassifier) -> None:
+    text = "can i shower tonight and when can i go back to work?"
+    assert split(classifier, text, config={"threshold": 0.6}).get("entities")
+    assert not split(classifier, text, config={"threshold": 1.01}).get("entities")

@@ -1,0 +1,70 @@
+"""Decide from two independent detectors: the rules (data/red_flags.yml) and the learned one.
+
+They are combined for recall, so the policy is asymmetric on purpose:
+- a sign either detector finds with high confidence escalates: the rules' "present", or
+  the learned probability at or above `high`;
+- a negation, history or "what if" cue of the rules may hide a sign only when the learned
+  detector agrees it is absent (below `low`). When they disagree, the patient is asked;
+- a sign only the learned detector finds, between `low` and `high`, is asked about too;
+- nothing is dropped silently: what is not escalated and not hidden by agreement is asked.
+
+A clear emergency never waits for a question: it escalates on either detector's "high".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Mapping, Tuple
+
+from components.red_flags.context import Status
+from components.red_flags.detector import Finding
+
+RULES, LEARNED = "rules", "learned"
+CUED = (Status.NEGATED, Status.EXPECTED, Status.HYPOTHETICAL, Status.HISTORICAL)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The signs to escalate (most severe first), who found each, and the one to ask about."""
+
+    present: Tuple[str, ...] = ()
+    detectors: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+    possible: str | None = None
+    possible_probability: float = 0.0
+
+
+def combine(
+    rules: Finding,
+    learned: Mapping[str, float],
+    rank: Mapping[str, int],
+    high: float,
+    low: float,
+) -> Decision:
+    """One decision from the rules' finding and the learned sign probabilities.
+
+    `rank` orders the signs by level (higher is more severe); ties go to the higher
+    learned probability.
+    """
+    cued = {m.symptom for m in rules.mentions if m.status in CUED} - set(rules.present)
+    found: Dict[str, List[str]] = {sign: [RULES] for sign in rules.present}
+    for sign, probability in learned.items():
+        if probability >= high and sign not in cued:
+            found.setdefault(sign, []).append(LEARNED)
+    if found:
+        order = sorted(found, key=lambda s: (-rank.get(s, 0), -learned.get(s, 0.0)))
+        return Decision(tuple(order), {s: tuple(found[s]) for s in order})
+    # Unsure: a learned sign in the middle band, or a cued sign the learned one still sees.
+    candidates = [(s, p) for s, p in learned.items() if p >= low]
+    if not candidates:
+        return Decision()
+    sign, probability = max(candidates, key=lambda sp: (rank.get(sp[0], 0), sp[1]))
+    return Decision(possible=sign, possible_probability=probability)
+
+
+def strongest(rows: Iterable[Mapping[str, float]]) -> Dict[str, float]:
+    """Each sign's highest probability over several readings of one message."""
+    best: Dict[str, float] = {}
+    for row in rows:
+        for sign, probability in row.items():
+            best[sign] = max(best.get(sign, 0.0), probability)
+    return best
