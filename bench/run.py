@@ -1,10 +1,12 @@
-"""Measure reply latency, throughput, training time, memory and the red-flag detector's
-cost; write bench/report.md.
+"""Measure reply latency, throughput, training time, memory, the sentence encoder's and the
+red-flag detector's cost, against the stock `rasa init` bot; write bench/report.md.
 
 Starts the real action server and Rasa server, sends handout questions over REST from
 1 and then 10 concurrent conversations, and reads both servers' resident memory from
 /proc. Training time is measured by a fresh `rasa train --force` into a temporary folder.
-The detector is timed in-process on every message of the red-flag evaluation sets.
+The detector and the encoder are timed in-process on every message of the red-flag
+evaluation sets. The stock bot of `rasa init`, from the same .venv, is trained and served
+in the same run on the same PostgreSQL and Redis, so the ratios compare like with like.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import requests
 
 from devtools.postgres import PostgresServer
 from devtools.redis_server import RedisServer
-from devtools.servers import BIN, PROJECT, Servers
+from devtools.servers import BIN, PROJECT, Servers, free_port, wait_until_up
 
 QUESTIONS = [
     "can i take a shower tonight",
@@ -37,6 +39,9 @@ QUESTIONS = [
     "what is a facet joint",
     "when should i call the doctor",
 ]
+# What the stock `rasa init` bot understands.
+STOCK_MESSAGES = ["hello", "I am feeling sad", "yes", "no", "great, thanks", "are you a bot?", "bye",
+                  "hi there"]
 OUT = PROJECT / "bench"
 
 
@@ -53,7 +58,9 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
-def conversation(url: str, name: str, messages: int) -> Tuple[List[float], int]:
+def conversation(
+    url: str, name: str, messages: int, questions: List[str] = QUESTIONS
+) -> Tuple[List[float], int]:
     """One conversation's messages, one after the other; latencies in ms and the errors."""
     session = requests.Session()
     latencies, errors = [], 0
@@ -62,7 +69,7 @@ def conversation(url: str, name: str, messages: int) -> Tuple[List[float], int]:
         try:
             response = session.post(
                 url,
-                json={"sender": name, "message": QUESTIONS[i % len(QUESTIONS)]},
+                json={"sender": name, "message": questions[i % len(questions)]},
                 timeout=120,
             )
             ok = response.status_code == 200 and bool(response.json())
@@ -75,17 +82,20 @@ def conversation(url: str, name: str, messages: int) -> Tuple[List[float], int]:
     return latencies, errors
 
 
-def load(urls: List[str], concurrency: int, messages: int) -> Dict[str, float]:
+def load(
+    urls: List[str], concurrency: int, messages: int, questions: List[str] = QUESTIONS
+) -> Dict[str, float]:
     """`concurrency` conversations at once, spread over the replicas' URLs."""
     for url in urls:
-        conversation(url, f"warmup-{concurrency}-{time.time_ns()}", 4)
+        conversation(url, f"warmup-{concurrency}-{time.time_ns()}", 4, questions)
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         runs = list(
             pool.map(
                 # a conversation stays on one replica, as behind a sticky load balancer
-                lambda i: conversation(urls[i % len(urls)], f"bench-{concurrency}-{i}-{time.time_ns()}",
-                                       messages),
+                lambda i: conversation(
+                    urls[i % len(urls)], f"bench-{concurrency}-{i}-{time.time_ns()}", messages, questions
+                ),
                 range(concurrency),
             )
         )
@@ -177,6 +187,70 @@ def detector_cost(repeats: int = 3) -> Dict[str, float]:
     }
 
 
+def encoder_cost() -> Dict[str, float]:
+    """Milliseconds per message for the sentence encoder, uncached, over the evaluation sets."""
+    import yaml
+
+    from components.encoder.minilm import SentenceEncoder
+
+    started = time.perf_counter()
+    encoder = SentenceEncoder()
+    load_ms = (time.perf_counter() - started) * 1000
+    tests = PROJECT / "tests"
+    texts = []
+    for path in [*tests.glob("red_flags*.yml"), tests / "components" / "red_flag_cases.yml"]:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        texts += [item["text"] for key in ("red_flags", "calm") for item in data[key]]
+    encoder.encode(["warm-up"])
+    timings = []
+    for text in texts:
+        started = time.perf_counter()
+        encoder._forward(encoder._ids([text]))
+        timings.append((time.perf_counter() - started) * 1000)
+    return {
+        "messages": len(texts), "runtime": encoder.runtime, "load_ms": load_ms,
+        "p50_ms": statistics.median(timings), "p95_ms": percentile(timings, 95), "max_ms": max(timings),
+    }
+
+
+def stock_bot(work: Path, env: Dict[str, str], postgres: PostgresServer, redis_url: str) -> Dict[str, object]:
+    """The stock `rasa init` bot from this .venv, on the same stores: its load rows and RSS."""
+    from sqlalchemy.engine import make_url
+
+    directory = work / "stock"
+    subprocess.run(
+        [str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(directory)],
+        cwd=work, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    postgres.create_database("stock")
+    db = make_url(postgres.url).set(database="stock")
+    redis = make_url(redis_url)
+    (directory / "endpoints.yml").write_text(
+        json.dumps({
+            "tracker_store": {"type": "SQL", "dialect": "postgresql", "url": db.host, "port": db.port,
+                              "db": "stock", "username": db.username, "password": db.password or ""},
+            "lock_store": {"type": "redis", "url": redis.host, "port": redis.port},
+        })
+    )
+    model = next((directory / "models").glob("*.tar.gz"))
+    port = free_port()
+    log = (work / "stock.log").open("wb")
+    process = subprocess.Popen(
+        [str(BIN / "rasa"), "run", "--model", str(model), "--port", str(port), "--endpoints",
+         str(directory / "endpoints.yml")],
+        cwd=directory, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/", process, work / "stock.log")
+        url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+        rows = [load([url], c, 40 if c == 1 else 12, STOCK_MESSAGES) for c in (1, 10)]
+        return {"rows": rows, "rss_mib": rss_mib(process.pid)}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
 def train_seconds() -> float:
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
@@ -226,6 +300,7 @@ def main() -> None:
                 "ESCALATION_DB_URL": postgres.url,
             }
             clusters = {n: cluster_load(Path(work), env, n, args.messages) for n in (1, 2)}
+            results["stock"] = stock_bot(Path(work), env, postgres, redis_server.url)
         finally:
             redis_server.remove()
             postgres.remove()
@@ -233,6 +308,7 @@ def main() -> None:
     results["load"] = rows
     results["memory"] = {n: {"idle": c["idle_rss_mib"], "loaded": c["rss_mib"]} for n, c in clusters.items()}
     results["red_flag_detector"] = detector_cost()
+    results["encoder"] = encoder_cost()
     if not args.skip_training:
         results["train_seconds"] = train_seconds()
     plot(rows, OUT / "load.png")
@@ -268,6 +344,34 @@ def main() -> None:
         f"Red-flag detector, in-process, {cost['messages']} messages x 3 (target p95 < 5 ms): "  # type: ignore[index]
         f"p50 {cost['p50_ms']:.2f} ms, p95 {cost['p95_ms']:.2f} ms, p99 {cost['p99_ms']:.2f} ms, "  # type: ignore[index]
         f"max {cost['max_ms']:.2f} ms; built in {cost['load_ms']:.0f} ms.",  # type: ignore[index]
+    ]
+    stock = results["stock"]
+    stock_rows = {r["concurrency"]: r for r in stock["rows"]}  # type: ignore[index]
+    ours = {r["concurrency"]: r for r in rows if r["replicas"] == 1}
+    p50_ratio = ours[1]["p50_ms"] / stock_rows[1]["p50_ms"]
+    throughput_ratio = ours[10]["throughput_per_s"] / stock_rows[10]["throughput_per_s"]
+    results["versus_stock"] = {"p50_at_1": p50_ratio, "throughput_at_10": throughput_ratio}
+    encoder = results["encoder"]
+    lines += [
+        "",
+        "## Against the stock `rasa init` bot (same .venv, same PostgreSQL and Redis, one replica)",
+        "",
+        "| bot | p50 ms at 1 | p95 ms at 1 | msg/s at 10 | p95 ms at 10 | RSS MiB after load |",
+        "|---|---|---|---|---|---|",
+        f"| this assistant | {ours[1]['p50_ms']:.1f} | {ours[1]['p95_ms']:.1f} | "
+        f"{ours[10]['throughput_per_s']:.1f} | {ours[10]['p95_ms']:.1f} | "
+        f"{results['memory'][1]['loaded'].get('rasa-1', float('nan')):.0f} |",  # type: ignore[index]
+        f"| stock rasa init | {stock_rows[1]['p50_ms']:.1f} | {stock_rows[1]['p95_ms']:.1f} | "
+        f"{stock_rows[10]['throughput_per_s']:.1f} | {stock_rows[10]['p95_ms']:.1f} | "
+        f"{stock['rss_mib']:.0f} |",  # type: ignore[index]
+        "",
+        f"p50 at one conversation: {p50_ratio:.2f}x the stock bot (target at most 1.3x); throughput at 10 "
+        f"concurrent conversations: {throughput_ratio:.2f}x (target at least 0.7x).",
+        "",
+        f"Sentence encoder ({encoder['runtime']}), uncached, one message at a time, "  # type: ignore[index]
+        f"{encoder['messages']} messages: p50 {encoder['p50_ms']:.1f} ms, "  # type: ignore[index]
+        f"p95 {encoder['p95_ms']:.1f} ms, max {encoder['max_ms']:.1f} ms; "  # type: ignore[index]
+        f"loaded in {encoder['load_ms']:.0f} ms.",  # type: ignore[index]
     ]
     if "train_seconds" in results:
         lines += ["", f"Training (`rasa train --force`): {results['train_seconds']:.0f} s"]

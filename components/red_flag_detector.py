@@ -80,6 +80,8 @@ CLINIC_ENTITY = "clinic_detail"
 CHECK_FORM = "red_flag_check_form"
 FOLLOW_UP, CONFIRMED, CONTEXT = "follow_up", "confirmed", "context"
 MODEL_FILE = "learned_red_flags.joblib"
+# A pronoun that may stand for a limb named in an earlier turn.
+_PRONOUN = re.compile(r"\b(?:it|it's|its|them)\b", re.IGNORECASE)
 
 
 @DefaultV1Recipe.register(
@@ -134,7 +136,9 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         self._learned = learned
         self._topic = re.compile(self._config["topic_pattern"])
         words = sorted(self._lexicon.follow_up, key=len, reverse=True)
-        self._follow_up = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b") if words else None
+        self._follow_up_words = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b") if words else None
+        limbs = sorted(self._lexicon.concepts.get("LIMB", ()), key=len, reverse=True)
+        self._limb_words = re.compile(r"\b(?:" + "|".join(map(re.escape, limbs)) + r")\b") if limbs else None
         self._rank = {name: self._lexicon.rank(s.level) for name, s in self._lexicon.symptoms.items()}
 
     @classmethod
@@ -238,8 +242,8 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             text = message.get(TEXT) or ""
             finding, decision, where = self._decide(text, model)
             history = self._history(tracker)
-            if not decision.present and history:
-                decision = self._with_context(text, history, decision, model)
+            if history:
+                decision = self._merge(decision, self._with_context(text, history, decision, model))
             if not decision.present and history:
                 decision = self._follow_up(message, history, decision)
             if not decision.present and tracker is not None:
@@ -265,6 +269,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
     ) -> Decision:
         """A sign completed by this message with the last turns, and not reported in them."""
         earlier = TURN_SEPARATOR.join(t.text for t in history)  # type: ignore[misc]
+        text = self._resolve_pronouns(text, earlier)
         joined = earlier + TURN_SEPARATOR + text
         rows = self._learned_rows([joined, earlier], model)
         both = combine(
@@ -286,6 +291,24 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             return both
         return decision
 
+    def _merge(self, own: Decision, context: Decision) -> Decision:
+        """The message's own signs and those only its last turns complete, most severe first."""
+        if not context.present or context is own:
+            return own
+        signs = dict.fromkeys([*own.present, *context.present])
+        order = sorted(signs, key=lambda s: -self._rank.get(s, 0))
+        detectors = {**context.detectors, **own.detectors}
+        return Decision(tuple(order), {s: detectors[s] for s in order})
+
+    def _resolve_pronouns(self, text: str, earlier: str) -> str:
+        """ "now it won't move" after "my left leg felt weak": `it` is the limb named last."""
+        limbs = [
+            m for m in self._limb_words.finditer(earlier.lower())
+        ] if self._limb_words else []
+        if not limbs or not _PRONOUN.search(text):
+            return text
+        return _PRONOUN.sub(f"my {limbs[-1].group(0)}", text)
+
     def _follow_up(self, message: Message, history: List[UserUttered], decision: Decision) -> Decision:
         """Right after a warning, a worried question about it gets the warning again."""
         last = history[-1]
@@ -294,7 +317,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             return decision
         intent = (message.get(INTENT) or {}).get("name")
         text = (message.get(TEXT) or "").lower()
-        worried = bool(self._follow_up and self._follow_up.search(text))
+        worried = bool(self._follow_up_words and self._follow_up_words.search(text))
         if worried or intent in self._config["follow_up_intents"] or intent is None:
             sign = reported[0]
             return Decision((sign,), {sign: (FOLLOW_UP,)})

@@ -59,7 +59,41 @@ class Score:
         )
 
 
-def evaluate(path: Path, detector: RedFlagDetector) -> Score:
+@dataclass(frozen=True)
+class Verdict:
+    """What the whole NLU pipeline made of a message: the level it escalates, if any."""
+
+    level: str | None
+    present: tuple
+    asked: str | None = None
+
+
+class PipelineDetector:
+    """Both detectors as the assistant runs them: the trained Rasa model's NLU pipeline,
+    parsed in-process (a message on its own, as the first of a conversation)."""
+
+    def __init__(self, model: Path) -> None:
+        import asyncio
+
+        from rasa.core.agent import Agent
+
+        from components.red_flags.lexicon import load_lexicon
+
+        self._loop = asyncio.new_event_loop()
+        self._agent = Agent.load(str(model))
+        self._levels = {name: s.level for name, s in load_lexicon().symptoms.items()}
+
+    def detect(self, text: str) -> Verdict:
+        parsed = self._loop.run_until_complete(self._agent.parse_message(text))
+        entities = parsed.get("entities") or []
+        signs = tuple(e["value"] for e in entities if e.get("entity") == "red_flag")
+        asked = next((e["value"] for e in entities if e.get("entity") == "possible_sign"), None)
+        levels = [self._levels[s] for s in signs if s in self._levels]
+        level = min(levels, key=LEVELS.index) if levels else None
+        return Verdict(level, signs, asked)
+
+
+def evaluate(path: Path, detector: RedFlagDetector | PipelineDetector) -> Score:
     """Runs the detector over every message of the file."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     score = Score()
@@ -88,8 +122,9 @@ def main() -> int:
     )
     parser.add_argument("path", type=Path)
     parser.add_argument("--quiet", action="store_true", help="print only the summary")
+    parser.add_argument("--model", type=Path, help="a trained model: score both detectors as combined there")
     args = parser.parse_args()
-    score = evaluate(args.path, RedFlagDetector())
+    score = evaluate(args.path, PipelineDetector(args.model) if args.model else RedFlagDetector())
     if not args.quiet:
         for item in score.missed:
             symptom = item.get("symptom", "")

@@ -1,0 +1,51 @@
+"""How the two red-flag detectors' readings become one decision."""
+
+from __future__ import annotations
+
+from components.red_flags.combine import LEARNED, RULES, combine, strongest
+from components.red_flags.context import Status
+from components.red_flags.detector import Finding, Mention
+
+RANK = {"passed_out": 3, "cannot_move_limb": 3, "fever": 2, "nerve_symptoms": 2, "not_improving": 1}
+HIGH, LOW = 0.85, 0.4
+
+
+def finding(*mentions: tuple[str, Status]) -> Finding:
+    built = tuple(
+        Mention(sign, "urgent", 0, 5, "words", status) for sign, status in mentions
+    )
+    present = tuple(m.symptom for m in built if m.status == Status.PRESENT)
+    return Finding(built, "urgent" if present else None, present)
+
+
+def test_either_detector_with_high_confidence_escalates() -> None:
+    by_rules = combine(finding(("fever", Status.PRESENT)), {}, RANK, HIGH, LOW)
+    assert by_rules.present == ("fever",) and by_rules.detectors["fever"] == (RULES,)
+    by_learning = combine(Finding(), {"passed_out": 0.93}, RANK, HIGH, LOW)
+    assert by_learning.present == ("passed_out",) and by_learning.detectors["passed_out"] == (LEARNED,)
+    both = combine(finding(("fever", Status.PRESENT)), {"fever": 0.9}, RANK, HIGH, LOW)
+    assert both.detectors["fever"] == (RULES, LEARNED)
+
+
+def test_the_most_severe_sign_comes_first() -> None:
+    decision = combine(finding(("fever", Status.PRESENT)), {"cannot_move_limb": 0.9}, RANK, HIGH, LOW)
+    assert decision.present == ("cannot_move_limb", "fever")
+
+
+def test_a_negation_hides_a_sign_only_when_both_agree() -> None:
+    agreed = combine(finding(("fever", Status.NEGATED)), {"fever": 0.1}, RANK, HIGH, LOW)
+    assert not agreed.present and agreed.possible is None
+    disputed = combine(finding(("fever", Status.NEGATED)), {"fever": 0.95}, RANK, HIGH, LOW)
+    assert not disputed.present and disputed.possible == "fever"  # asked, never dropped
+    history = combine(finding(("passed_out", Status.HISTORICAL)), {"passed_out": 0.6}, RANK, HIGH, LOW)
+    assert history.possible == "passed_out"
+
+
+def test_an_unsure_learned_reading_is_asked_about_the_most_severe_first() -> None:
+    decision = combine(Finding(), {"not_improving": 0.7, "cannot_move_limb": 0.5}, RANK, HIGH, LOW)
+    assert not decision.present and decision.possible == "cannot_move_limb"
+    assert combine(Finding(), {"fever": 0.2}, RANK, HIGH, LOW).possible is None
+
+
+def test_the_strongest_reading_over_the_parts_of_a_message_counts() -> None:
+    assert strongest([{"fever": 0.2, "chills": 0.9}, {"fever": 0.7}]) == {"fever": 0.7, "chills": 0.9}

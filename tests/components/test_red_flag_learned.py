@@ -1,0 +1,129 @@
+"""The two detectors together in the Rasa component: the learned one trained for real on
+data/red_flags_learned*.yml with the packaged encoder, and the conversation's last turns
+read from a real tracker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.core.events import ActiveLoop, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components.encoder.minilm import shared_encoder
+from components.red_flag_detector import RedFlagDetectorComponent
+from tests.conftest import PROJECT
+
+CONTEXT = ExecutionContext(GraphSchema({}), "test")
+CONFIG = {
+    "learned_examples_files": [
+        str(PROJECT / "data" / "red_flags_learned.yml"),
+        str(PROJECT / "data" / "red_flags_learned_more.yml"),
+    ]
+}
+
+
+@pytest.fixture(scope="module")
+def component(tmp_path_factory: pytest.TempPathFactory) -> RedFlagDetectorComponent:
+    storage, resource = LocalModelStorage(Path(tmp_path_factory.mktemp("red_flags"))), Resource("red_flags")
+    trainer = RedFlagDetectorComponent.create(CONFIG, storage, resource, CONTEXT)
+    ordinary = [("can i have a shower tonight", "ask_bathing"), ("when can i drive", "ask_driving")]
+    trainer.train(TrainingData([Message(data={"text": t, "intent": i}) for t, i in ordinary]), shared_encoder())
+    return RedFlagDetectorComponent.load(CONFIG, storage, resource, CONTEXT)
+
+
+def parse(component: RedFlagDetectorComponent, text: str, intent: str = "nlu_fallback",
+          tracker: DialogueStateTracker | None = None) -> Message:
+    ranking = [{"name": intent, "confidence": 0.5}]
+    message = Message(data={"text": text, "intent": ranking[0], "intent_ranking": ranking, "entities": []})
+    component.process([message], shared_encoder(), tracker)
+    return message
+
+
+def flags(message: Message) -> List[Dict[str, Any]]:
+    return [e for e in message.get("entities") if e["entity"] == "red_flag"]
+
+
+def turn(text: str, intent: str, signs: List[str] = ()) -> UserUttered:  # type: ignore[assignment]
+    entities = [{"entity": "red_flag", "value": s, "role": "primary" if i == 0 else "other"}
+                for i, s in enumerate(signs)]
+    parse_data = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities}
+    return UserUttered(text, parse_data["intent"], entities, parse_data)
+
+
+def tracker(*events: Any) -> DialogueStateTracker:
+    return DialogueStateTracker.from_events("patient", list(events))
+
+
+def test_the_model_is_trained_and_stored_with_the_rasa_model(component: RedFlagDetectorComponent) -> None:
+    assert component._learned is not None
+    assert {"passed_out", "declared_emergency", "nerve_symptoms"} <= set(component._learned.labels)
+
+
+def test_every_alert_says_which_detector_found_it(component: RedFlagDetectorComponent) -> None:
+    [flag] = flags(parse(component, "i keeled over in the garden and only came round when my wife shook me"))
+    assert flag["value"] == "passed_out" and flag["role"] == "primary"
+    assert set(flag["detector"].split("+")) <= {"rules", "learned"} and flag["detector"]
+
+
+def test_a_report_followed_by_a_question_is_a_report(component: RedFlagDetectorComponent) -> None:
+    message = parse(component, "my arm went totally dead and i cant lift it at all, is that from the needle?",
+                    intent="ask_soreness")
+    assert message.get("intent")["name"] == "report_red_flag"
+    assert flags(message)[0]["value"] == "cannot_move_limb"
+
+
+def test_a_patient_declared_emergency_is_an_emergency(component: RedFlagDetectorComponent) -> None:
+    assert flags(parse(component, "somebody send an ambulance to my flat please"))[0]["value"] == "declared_emergency"
+
+
+def test_an_earlier_turn_completes_a_sign(component: RedFlagDetectorComponent) -> None:
+    history = tracker(turn("my left arm has felt heavy and weak all evening", "report_red_flag", ["nerve_symptoms"]))
+    message = parse(component, "now it will not budge whatsoever", tracker=history)
+    flag = flags(message)[0]
+    assert (flag["value"], flag["role"]) == ("cannot_move_limb", "primary")
+    # alone, the same words name no limb, so no emergency
+    assert "cannot_move_limb" not in [f["value"] for f in flags(parse(component, "now it will not budge whatsoever"))]
+
+
+def test_a_bare_temperature_after_the_thermometer_is_a_fever(component: RedFlagDetectorComponent) -> None:
+    history = tracker(turn("going to check my temperature now", "nlu_fallback"))
+    assert [f["value"] for f in flags(parse(component, "39.1", tracker=history))] == ["fever"]
+
+
+def test_a_sign_already_reported_is_not_raised_again_from_context(component: RedFlagDetectorComponent) -> None:
+    history = tracker(turn("i have a fever of 101", "report_red_flag", ["fever"]))
+    message = parse(component, "thanks, what can i eat", intent="ask_diet", tracker=history)
+    assert message.get("intent")["name"] == "ask_diet" and not flags(message)
+
+
+def test_a_worried_follow_up_gets_the_same_warning_without_a_new_alert(component: RedFlagDetectorComponent) -> None:
+    history = tracker(turn("the wound is oozing yellow stuff", "report_red_flag", ["site_infection"]))
+    message = parse(component, "is that normal??", intent="ask_soreness", tracker=history)
+    [flag] = flags(message)
+    assert message.get("intent")["name"] == "report_red_flag"
+    assert (flag["value"], flag["detector"]) == ("site_infection", "follow_up")
+
+
+def test_a_yes_to_the_question_naming_a_sign_reports_that_sign(component: RedFlagDetectorComponent) -> None:
+    asked = tracker(
+        turn("something is off with my leg", "feeling_unwell"),
+        SlotSet("possible_sign", "cannot_move_limb"),
+        ActiveLoop("red_flag_check_form"),
+    )
+    [flag] = flags(parse(component, "yes", intent="affirm", tracker=asked))
+    assert (flag["value"], flag["detector"]) == ("cannot_move_limb", "confirmed")
+    # a yes outside the check is just a yes
+    assert not flags(parse(component, "yes", intent="affirm", tracker=tracker()))
+
+
+def test_calm_messages_stay_calm(component: RedFlagDetectorComponent) -> None:
+    for text in ["can i have a shower tonight", "what is a facet joint", "thanks so much, bye"]:
+        message = parse(component, text, intent="ask_bathing")
+        assert not flags(message) and message.get("intent")["name"] == "ask_bathing", text
