@@ -56,9 +56,6 @@ CUES: Dict[str, List[str]] = {
         r"\bgot\s+(?:it|(?:the|my) (?:procedure|ablation|neurotomy|rfa))\s+done\b",
         r"\b(?:just\s+)?got\s+(?:back\s+)?home\b",
         r"\b(?:was|got)\s+(?:done|discharged)\s+(?:yesterday|today|this morning|last)",
-        # Restarting a medicine is what happens after it.
-        r"\b(?:restart|re-start|resume|go back on|"
-        r"start(?:ing)?\s+(?:it|them|taking it|taking them)?\s*again)\b",
     ],
 }
 

@@ -98,8 +98,10 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         return {
             "red_flags_file": str(RED_FLAGS_FILE),
             "learned_examples_files": [str(EXAMPLES_FILE)],
-            "high": 0.85,
-            "low": 0.4,
+            "high": 0.7,
+            "low": 0.5,
+            # Levels whose unsure signs are asked about; below them only a sure one counts.
+            "ask_levels": ["emergency", "urgent"],
             "C": 10.0,
             "encoder_weight": 2.0,
             "context_turns": 2,
@@ -136,7 +138,9 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         self._learned = learned
         self._topic = re.compile(self._config["topic_pattern"])
         words = sorted(self._lexicon.follow_up, key=len, reverse=True)
-        self._follow_up_words = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b") if words else None
+        self._follow_up_words = (
+            re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b") if words else None
+        )
         limbs = sorted(self._lexicon.concepts.get("LIMB", ()), key=len, reverse=True)
         self._limb_words = re.compile(r"\b(?:" + "|".join(map(re.escape, limbs)) + r")\b") if limbs else None
         self._rank = {name: self._lexicon.rank(s.level) for name, s in self._lexicon.symptoms.items()}
@@ -221,7 +225,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         pieces = split_questions(text)
         spans = [(0, len(text))] + ([(p.start, p.end) for p in pieces] if len(pieces) > 1 else [])
         rows = self._learned_rows([text[s:e] for s, e in spans], model)
-        decision = combine(finding, strongest(rows), self._rank, self._config["high"], self._config["low"])
+        decision = self._combine(finding, strongest(rows))
         where: Dict[str, List[Tuple[int, int]]] = {}
         for span, row in zip(spans, rows, strict=True):
             for sign, probability in row.items():
@@ -272,12 +276,8 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         text = self._resolve_pronouns(text, earlier)
         joined = earlier + TURN_SEPARATOR + text
         rows = self._learned_rows([joined, earlier], model)
-        both = combine(
-            self._detector.detect(joined), rows[0], self._rank, self._config["high"], self._config["low"]
-        )
-        before = combine(
-            self._detector.detect(earlier), rows[1], self._rank, self._config["high"], self._config["low"]
-        )
+        both = self._combine(self._detector.detect(joined), rows[0])
+        before = self._combine(self._detector.detect(earlier), rows[1])
         reported = {sign for turn in history for sign in self._reported(turn)}
         new = [s for s in both.present if s not in reported and s not in before.present]
         if new:
@@ -291,6 +291,15 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             return both
         return decision
 
+    def _combine(self, finding: Finding, learned: Dict[str, float]) -> Decision:
+        decision = combine(finding, learned, self._rank, self._config["high"], self._config["low"])
+        if (
+            decision.possible
+            and self._lexicon.symptoms[decision.possible].level not in self._config["ask_levels"]
+        ):
+            return Decision()
+        return decision
+
     def _merge(self, own: Decision, context: Decision) -> Decision:
         """The message's own signs and those only its last turns complete, most severe first."""
         if not context.present or context is own:
@@ -302,9 +311,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
 
     def _resolve_pronouns(self, text: str, earlier: str) -> str:
         """ "now it won't move" after "my left leg felt weak": `it` is the limb named last."""
-        limbs = [
-            m for m in self._limb_words.finditer(earlier.lower())
-        ] if self._limb_words else []
+        limbs = [m for m in self._limb_words.finditer(earlier.lower())] if self._limb_words else []
         if not limbs or not _PRONOUN.search(text):
             return text
         return _PRONOUN.sub(f"my {limbs[-1].group(0)}", text)

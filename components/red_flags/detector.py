@@ -195,9 +195,7 @@ class RedFlagDetector:
             ids.append(clause)
         return ids
 
-    def _mentions(
-        self, concepts: Dict[str, List[Tuple[int, int]]], clauses: List[int]
-    ) -> List[RawMention]:
+    def _mentions(self, concepts: Dict[str, List[Tuple[int, int]]], clauses: List[int]) -> List[RawMention]:
         window = self.lexicon.window
         found: Set[RawMention] = set()
         for name, symptom in self.lexicon.symptoms.items():
@@ -207,7 +205,8 @@ class RedFlagDetector:
                     chosen = [anchor]
                     for concept in rest:
                         options = [
-                            o for o in concepts.get(concept, [])
+                            o
+                            for o in concepts.get(concept, [])
                             if (symptom.across_sentences or clauses[o[0]] == clauses[anchor[0]])
                             and o not in chosen
                         ]
@@ -256,8 +255,14 @@ class RedFlagDetector:
             for i in range(s, e)
             if i not in concept_tokens
         }
-        # A cue wholly inside a symptom's words is part of it ("my hand is *not* moving").
-        cues = [c for c in self._cues(doc) if not all(i in concept_tokens for i in range(c.start, c.end))]
+        # A cue wholly inside a symptom's words is part of it ("my hand is *not* moving"), and
+        # so is one whose last word starts them ("my leg has *stopped* moving").
+        cues = [
+            c
+            for c in self._cues(doc)
+            if not all(i in concept_tokens for i in range(c.start, c.end))
+            and (c.end - 1) not in concept_tokens
+        ]
         mentions = []
         for name, start, end, parts in raw:
             status, deciding = status_of(name, parts, cues, doc, self.lexicon.scope, terminators, sentences)

@@ -53,7 +53,7 @@ class LearnedRedFlagDetector:
                 ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),
             ]
         )
-        self.model = LogisticRegression(C=c, class_weight="balanced", max_iter=3000)
+        self.model = LogisticRegression(C=c, max_iter=3000)
 
     @property
     def labels(self) -> List[str]:

@@ -11,9 +11,7 @@ HIGH, LOW = 0.85, 0.4
 
 
 def finding(*mentions: tuple[str, Status]) -> Finding:
-    built = tuple(
-        Mention(sign, "urgent", 0, 5, "words", status) for sign, status in mentions
-    )
+    built = tuple(Mention(sign, "urgent", 0, 5, "words", status) for sign, status in mentions)
     present = tuple(m.symptom for m in built if m.status == Status.PRESENT)
     return Finding(built, "urgent" if present else None, present)
 

@@ -34,12 +34,18 @@ def component(tmp_path_factory: pytest.TempPathFactory) -> RedFlagDetectorCompon
     storage, resource = LocalModelStorage(Path(tmp_path_factory.mktemp("red_flags"))), Resource("red_flags")
     trainer = RedFlagDetectorComponent.create(CONFIG, storage, resource, CONTEXT)
     ordinary = [("can i have a shower tonight", "ask_bathing"), ("when can i drive", "ask_driving")]
-    trainer.train(TrainingData([Message(data={"text": t, "intent": i}) for t, i in ordinary]), shared_encoder())
+    trainer.train(
+        TrainingData([Message(data={"text": t, "intent": i}) for t, i in ordinary]), shared_encoder()
+    )
     return RedFlagDetectorComponent.load(CONFIG, storage, resource, CONTEXT)
 
 
-def parse(component: RedFlagDetectorComponent, text: str, intent: str = "nlu_fallback",
-          tracker: DialogueStateTracker | None = None) -> Message:
+def parse(
+    component: RedFlagDetectorComponent,
+    text: str,
+    intent: str = "nlu_fallback",
+    tracker: DialogueStateTracker | None = None,
+) -> Message:
     ranking = [{"name": intent, "confidence": 0.5}]
     message = Message(data={"text": text, "intent": ranking[0], "intent_ranking": ranking, "entities": []})
     component.process([message], shared_encoder(), tracker)
@@ -51,8 +57,10 @@ def flags(message: Message) -> List[Dict[str, Any]]:
 
 
 def turn(text: str, intent: str, signs: List[str] = ()) -> UserUttered:  # type: ignore[assignment]
-    entities = [{"entity": "red_flag", "value": s, "role": "primary" if i == 0 else "other"}
-                for i, s in enumerate(signs)]
+    entities = [
+        {"entity": "red_flag", "value": s, "role": "primary" if i == 0 else "other"}
+        for i, s in enumerate(signs)
+    ]
     parse_data = {"text": text, "intent": {"name": intent, "confidence": 1.0}, "entities": entities}
     return UserUttered(text, parse_data["intent"], entities, parse_data)
 
@@ -73,23 +81,33 @@ def test_every_alert_says_which_detector_found_it(component: RedFlagDetectorComp
 
 
 def test_a_report_followed_by_a_question_is_a_report(component: RedFlagDetectorComponent) -> None:
-    message = parse(component, "my arm went totally dead and i cant lift it at all, is that from the needle?",
-                    intent="ask_soreness")
+    message = parse(
+        component,
+        "my arm went totally dead and i cant lift it at all, is that from the needle?",
+        intent="ask_soreness",
+    )
     assert message.get("intent")["name"] == "report_red_flag"
     assert flags(message)[0]["value"] == "cannot_move_limb"
 
 
 def test_a_patient_declared_emergency_is_an_emergency(component: RedFlagDetectorComponent) -> None:
-    assert flags(parse(component, "somebody send an ambulance to my flat please"))[0]["value"] == "declared_emergency"
+    assert (
+        flags(parse(component, "somebody send an ambulance to my flat please"))[0]["value"]
+        == "declared_emergency"
+    )
 
 
 def test_an_earlier_turn_completes_a_sign(component: RedFlagDetectorComponent) -> None:
-    history = tracker(turn("my left arm has felt heavy and weak all evening", "report_red_flag", ["nerve_symptoms"]))
+    history = tracker(
+        turn("my left arm has felt heavy and weak all evening", "report_red_flag", ["nerve_symptoms"])
+    )
     message = parse(component, "now it will not budge whatsoever", tracker=history)
     flag = flags(message)[0]
     assert (flag["value"], flag["role"]) == ("cannot_move_limb", "primary")
     # alone, the same words name no limb, so no emergency
-    assert "cannot_move_limb" not in [f["value"] for f in flags(parse(component, "now it will not budge whatsoever"))]
+    assert "cannot_move_limb" not in [
+        f["value"] for f in flags(parse(component, "now it will not budge whatsoever"))
+    ]
 
 
 def test_a_bare_temperature_after_the_thermometer_is_a_fever(component: RedFlagDetectorComponent) -> None:
@@ -97,13 +115,17 @@ def test_a_bare_temperature_after_the_thermometer_is_a_fever(component: RedFlagD
     assert [f["value"] for f in flags(parse(component, "39.1", tracker=history))] == ["fever"]
 
 
-def test_a_sign_already_reported_is_not_raised_again_from_context(component: RedFlagDetectorComponent) -> None:
+def test_a_sign_already_reported_is_not_raised_again_from_context(
+    component: RedFlagDetectorComponent,
+) -> None:
     history = tracker(turn("i have a fever of 101", "report_red_flag", ["fever"]))
     message = parse(component, "thanks, what can i eat", intent="ask_diet", tracker=history)
     assert message.get("intent")["name"] == "ask_diet" and not flags(message)
 
 
-def test_a_worried_follow_up_gets_the_same_warning_without_a_new_alert(component: RedFlagDetectorComponent) -> None:
+def test_a_worried_follow_up_gets_the_same_warning_without_a_new_alert(
+    component: RedFlagDetectorComponent,
+) -> None:
     history = tracker(turn("the wound is oozing yellow stuff", "report_red_flag", ["site_infection"]))
     message = parse(component, "is that normal??", intent="ask_soreness", tracker=history)
     [flag] = flags(message)
