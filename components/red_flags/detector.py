@@ -256,12 +256,12 @@ class RedFlagDetector:
             if i not in concept_tokens
         }
         # A cue wholly inside a symptom's words is part of it ("my hand is *not* moving"), and
-        # so is one whose last word starts them ("my leg has *stopped* moving").
+        # so is a negation whose last word starts them ("my leg has *stopped* moving").
         cues = [
             c
             for c in self._cues(doc)
             if not all(i in concept_tokens for i in range(c.start, c.end))
-            and (c.end - 1) not in concept_tokens
+            and not (c.category == "NEGATED" and (c.end - 1) in concept_tokens)
         ]
         mentions = []
         for name, start, end, parts in raw:
