@@ -1,0 +1,69 @@
+"""Regression gates on the blind sets (tests/blind/), through the whole assistant.
+
+These are REGRESSION gates, not measures of generalisation: each set was run once blind
+(docs/blind_runs/, reported in docs/red_flags.md and docs/nlu.md) and then learned from,
+so a pass here says only that nothing got worse. A new blind set is the only measure.
+No emergency of a set may be missed; the other gates sit at or just below the figures
+of the run after learning from them (docs/red_flags.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from devtools.blind_eval import QUESTIONS, Client, check_questions, judge, load_set, run_item, summarise
+from tests.conftest import PROJECT, Servers
+
+pytestmark = pytest.mark.e2e
+
+SETS = sorted((PROJECT / "tests" / "blind").glob("set_*.yml"))
+GATES = {
+    # set: (emergency, urgent, false-alarm rate at most, topic accuracy, out-of-scope honest)
+    "set_a": (1.0, 0.98, 0.08, 0.82, 0.60),
+    "set_b": (0.95, 0.96, 0.13, 0.86, 0.55),
+}
+
+
+@pytest.mark.parametrize("path", SETS, ids=[p.stem for p in SETS])
+def test_blind_set_does_not_regress(path: Path, servers: Servers, capsys: pytest.CaptureFixture) -> None:
+    QUESTIONS.update(check_questions())
+    client = Client(f"http://127.0.0.1:{servers.rasa_port}", servers.env["ESCALATION_DB_URL"])
+    outcomes = load_set(path)
+    for outcome in outcomes:
+        run_item(client, outcome)
+        judge(outcome)
+    figures = summarise(outcomes)
+    with capsys.disabled():
+        print(f"\nBlind set {path.name} (regression): {figures}")
+    emergency, urgent, alarms, topics, honest = GATES[path.stem]
+    assert figures["recall"]["emergency"]["rate"] >= emergency
+    assert figures["recall"]["urgent"]["rate"] >= urgent
+    assert figures["bad_follow_ups"] == 0
+    assert figures["false_alarms"]["rate"] <= alarms
+    assert figures["topic_accuracy"]["rate"] >= topics
+    assert figures["out_of_scope_honest"]["rate"] >= honest
+
+
+def test_each_set_is_as_large_as_the_issue_asks() -> None:
+    for path in SETS:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        levels = [item["level"] for item in data["red_flags"]]
+        assert len(levels) >= 150 and levels.count("emergency") >= 50, path.name
+        assert len(data["calm"]) >= 100 and len(data["topics"]) >= 150, path.name
+        assert any(len(item["turns"]) > 1 for item in data["red_flags"]), path.name
+
+
+def test_blind_lines_are_not_in_the_training_data() -> None:
+    training = set()
+    for path in [*(PROJECT / "data" / "nlu").glob("*.yml"), *(PROJECT / "data").glob("red_flags*.yml")]:
+        for line in path.read_text(encoding="utf-8").lower().splitlines():
+            if line.strip().startswith("- "):
+                training.add(line.strip()[2:].strip().strip('"'))
+    for path in SETS:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        said = {t.strip().lower() for key in ("red_flags", "calm", "topics", "out_of_scope")
+                for item in data.get(key, []) for t in item["turns"]}
+        assert not said & training, f"{path.name}: {sorted(said & training)[:5]}"
