@@ -105,11 +105,13 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             "C": 10.0,
             "encoder_weight": 2.0,
             "context_turns": 2,
+            # After a warning, these intents are read as a follow-up about it (their answers
+            # could reassure); another topic asked with this confidence is a new question.
+            "new_question_confidence": 0.6,
             "follow_up_intents": [
                 "ask_soreness",
                 "ask_relief_onset",
                 "ask_warning_signs",
-                "feeling_unwell",
                 "nlu_fallback",
                 "out_of_scope",
                 "report_red_flag",
@@ -323,6 +325,15 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         if ((last.intent or {}).get("name") != self._config["report_intent"]) or not reported:
             return decision
         intent = (message.get(INTENT) or {}).get("name")
+        confidence = (message.get(INTENT) or {}).get("confidence") or 0.0
+        if intent == self._config["unwell_intent"]:
+            return decision  # the warning-sign check asks about every sign: no reassurance
+        if (
+            self._is_topic(intent)
+            and intent not in self._config["follow_up_intents"]
+            and confidence >= self._config["new_question_confidence"]
+        ):
+            return decision  # a new question of its own ("is driving ok?") is answered
         text = (message.get(TEXT) or "").lower()
         worried = bool(self._follow_up_words and self._follow_up_words.search(text))
         if worried or intent in self._config["follow_up_intents"] or intent is None:
