@@ -80,6 +80,14 @@ CLINIC_ENTITY = "clinic_detail"
 CHECK_FORM = "red_flag_check_form"
 FOLLOW_UP, CONFIRMED, CONTEXT = "follow_up", "confirmed", "context"
 MODEL_FILE = "learned_red_flags.joblib"
+
+
+def _phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str] | None:
+    """Any of the phrases as whole words; None for none."""
+    words = sorted(phrases, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b") if words else None
+
+
 # A pronoun that may stand for a limb named in an earlier turn.
 _PRONOUN = re.compile(r"\b(?:it|it's|its|them)\b", re.IGNORECASE)
 
@@ -139,10 +147,8 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         self._resource = resource
         self._learned = learned
         self._topic = re.compile(self._config["topic_pattern"])
-        words = sorted(self._lexicon.follow_up, key=len, reverse=True)
-        self._follow_up_words = (
-            re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b") if words else None
-        )
+        self._follow_up_words = _phrase_pattern(self._lexicon.follow_up)
+        self._follow_up_weak = _phrase_pattern(self._lexicon.follow_up_weak)
         limbs = sorted(self._lexicon.concepts.get("LIMB", ()), key=len, reverse=True)
         self._limb_words = re.compile(r"\b(?:" + "|".join(map(re.escape, limbs)) + r")\b") if limbs else None
         self._rank = {name: self._lexicon.rank(s.level) for name, s in self._lexicon.symptoms.items()}
@@ -328,15 +334,19 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         confidence = (message.get(INTENT) or {}).get("confidence") or 0.0
         if intent == self._config["unwell_intent"]:
             return decision  # the warning-sign check asks about every sign: no reassurance
-        if (
+        text = (message.get(TEXT) or "").lower()
+        worried = bool(self._follow_up_words and self._follow_up_words.search(text))
+        new_question = (
             self._is_topic(intent)
             and intent not in self._config["follow_up_intents"]
             and confidence >= self._config["new_question_confidence"]
+        )
+        weak = bool(self._follow_up_weak and self._follow_up_weak.search(text))
+        # "should i just wait?" is about the warning whatever else it asks; "is driving
+        # ok?" is a new question of its own and is answered.
+        if worried or (
+            not new_question and (weak or intent in self._config["follow_up_intents"] or not intent)
         ):
-            return decision  # a new question of its own ("is driving ok?") is answered
-        text = (message.get(TEXT) or "").lower()
-        worried = bool(self._follow_up_words and self._follow_up_words.search(text))
-        if worried or intent in self._config["follow_up_intents"] or intent is None:
             sign = reported[0]
             return Decision((sign,), {sign: (FOLLOW_UP,)})
         return decision

@@ -65,8 +65,10 @@ class Lexicon:
     spelling: Dict[str, str]
     window: int
     scope: int
-    # Words of a worried follow-up to a warning just given ("is that normal?").
+    # Words of a worried follow-up to a warning just given ("is that normal?"), and weaker
+    # ones that count only when no new question is asked ("is driving ok?").
     follow_up: Tuple[str, ...] = ()
+    follow_up_weak: Tuple[str, ...] = ()
 
     def rank(self, level: str) -> int:
         """Higher is more severe."""
@@ -131,4 +133,5 @@ def load_lexicon(path: Path = RED_FLAGS_FILE) -> Lexicon:
         window=int(raw.get("window", 8)),
         scope=int(context.get("scope", 8)),
         follow_up=_phrases(raw.get("follow_up", []), "follow_up"),
+        follow_up_weak=_phrases(raw.get("follow_up_weak", []), "follow_up_weak"),
     )
