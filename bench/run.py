@@ -218,6 +218,7 @@ def stock_bot(work: Path, env: Dict[str, str], postgres: PostgresServer, redis_u
     from sqlalchemy.engine import make_url
 
     directory = work / "stock"
+    directory.mkdir()
     subprocess.run(
         [str(BIN / "rasa"), "init", "--no-prompt", "--init-dir", str(directory)],
         cwd=work, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
