@@ -91,6 +91,8 @@ class SentenceEncoder:
             # One thread per message: the other core serves the other requests.
             options.intra_op_num_threads = 1
             options.inter_op_num_threads = 1
+            # No growing memory arena: a long message must not keep its buffers for ever.
+            options.enable_cpu_mem_arena = False
             self._session = onnxruntime.InferenceSession(
                 str(onnx_file), options, providers=["CPUExecutionProvider"]
             )
