@@ -255,7 +255,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             finding, decision, where = self._decide(text, model)
             history = self._history(tracker)
             if history:
-                decision = self._merge(decision, self._with_context(text, history, decision, model))
+                decision = self._merge(decision, self._with_context(text, history, model))
             if not decision.present and history:
                 decision = self._follow_up(message, history, decision)
             if not decision.present and tracker is not None:
@@ -276,28 +276,19 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             e.get("value") for e in (turn.parse_data or {}).get(ENTITIES, []) if e.get("entity") == ENTITY
         ]
 
-    def _with_context(
-        self, text: str, history: List[UserUttered], decision: Decision, model: SentenceEncoder | None
-    ) -> Decision:
+    def _with_context(self, text: str, history: List[UserUttered], model: SentenceEncoder | None) -> Decision:
         """A sign completed by this message with the last turns, and not reported in them."""
         earlier = TURN_SEPARATOR.join(t.text for t in history)  # type: ignore[misc]
-        text = self._resolve_pronouns(text, earlier)
-        joined = earlier + TURN_SEPARATOR + text
-        rows = self._learned_rows([joined, earlier], model)
-        both = self._combine(self._detector.detect(joined), rows[0])
-        before = self._combine(self._detector.detect(earlier), rows[1])
+        joined = earlier + TURN_SEPARATOR + self._resolve_pronouns(text, earlier)
+        both = self._combine(self._detector.detect(joined), self._learned_rows([joined], model)[0])
         reported = {sign for turn in history for sign in self._reported(turn)}
-        new = [s for s in both.present if s not in reported and s not in before.present]
-        if new:
-            return Decision(tuple(new), {s: (*both.detectors[s], CONTEXT) for s in new})
-        if (
-            not decision.possible
-            and both.possible
-            and both.possible not in reported
-            and before.possible != both.possible
-        ):
-            return both
-        return decision
+        candidates = [s for s in both.present if s not in reported]
+        if not candidates:
+            return Decision()
+        # only now read the earlier turns alone: a sign they already had is not new
+        before = self._combine(self._detector.detect(earlier), self._learned_rows([earlier], model)[0])
+        new = [s for s in candidates if s not in before.present]
+        return Decision(tuple(new), {s: (*both.detectors[s], CONTEXT) for s in new}) if new else Decision()
 
     def _combine(self, finding: Finding, learned: Dict[str, float]) -> Decision:
         decision = combine(finding, learned, self._rank, self._config["high"], self._config["low"])
@@ -310,7 +301,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
 
     def _merge(self, own: Decision, context: Decision) -> Decision:
         """The message's own signs and those only its last turns complete, most severe first."""
-        if not context.present or context is own:
+        if not context.present:
             return own
         signs = dict.fromkeys([*own.present, *context.present])
         order = sorted(signs, key=lambda s: -self._rank.get(s, 0))

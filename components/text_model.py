@@ -13,7 +13,7 @@ are, so the FallbackClassifier's threshold has something meaningful to compare a
 
 from __future__ import annotations
 
-from typing import List, Sequence
+from typing import List, Sequence, Tuple
 
 import numpy as np
 from scipy import sparse
@@ -43,6 +43,27 @@ def build_ngrams() -> FeatureUnion:
     )
 
 
+def featurise(
+    ngrams: FeatureUnion | None,
+    texts: List[str],
+    encoder: SentenceEncoder | None,
+    encoder_weight: float,
+    fit: bool = False,
+) -> Tuple[sparse.csr_matrix, sparse.csr_matrix | None]:
+    """TF-IDF n-grams (none without `ngrams`) beside the encoder's vectors × weight (none at
+    0): the features of every model here, and the n-gram block on its own."""
+    blocks = []
+    grams = None
+    if ngrams is not None:
+        grams = ngrams.fit_transform(texts) if fit else ngrams.transform(texts)
+        blocks.append(grams)
+    if encoder_weight > 0:
+        if encoder is None:
+            raise ValueError("this model needs the sentence encoder")
+        blocks.append(sparse.csr_matrix(encoder.encode(texts) * encoder_weight))
+    return sparse.hstack(blocks, format="csr"), grams
+
+
 class TextModel:
     """TF-IDF n-grams plus sentence-encoder vectors, and a linear SVM over both.
 
@@ -63,24 +84,11 @@ class TextModel:
         return self.svm.classes_
 
     def _features(self, texts: List[str], encoder: SentenceEncoder | None, fit: bool = False):
-        blocks = []
-        if self.ngrams is not None:
-            blocks.append(self.ngrams.fit_transform(texts) if fit else self.ngrams.transform(texts))
-        if self.encoder_weight > 0:
-            if encoder is None:
-                raise ValueError("this model needs the sentence encoder")
-            blocks.append(sparse.csr_matrix(encoder.encode(texts) * self.encoder_weight))
-        return sparse.hstack(blocks, format="csr")
+        return featurise(self.ngrams, texts, encoder, self.encoder_weight, fit)
 
     def fit(self, texts: Sequence[str], labels: Sequence[str], encoder: SentenceEncoder | None) -> TextModel:
-        self.svm.fit(self._features(clip(texts), encoder, fit=True), list(labels))
+        self.svm.fit(self._features(clip(texts), encoder, fit=True)[0], list(labels))
         return self
-
-    def known(self, texts: Sequence[str]) -> np.ndarray:
-        """Whether each text shares at least one n-gram with the training data."""
-        if self.ngrams is None:
-            return np.array([bool((t or "").strip()) for t in texts])
-        return np.asarray(self.ngrams.transform(clip(texts)).getnnz(axis=1)) > 0
 
     def confidences(
         self, texts: Sequence[str], encoder: SentenceEncoder | None, temperature: float
@@ -91,11 +99,18 @@ class TextModel:
         row of zeros rather than whatever the SVM's intercepts favour, so it falls back.
         """
         texts = clip(texts)
-        scores = np.atleast_2d(self.svm.decision_function(self._features(texts, encoder))) * temperature
+        features, grams = self._features(texts, encoder)
+        scores = np.atleast_2d(self.svm.decision_function(features)) * temperature
         if scores.shape[1] == 1:  # two classes: one signed score
             scores = np.hstack([-scores, scores]) / 2
         scores -= scores.max(axis=1, keepdims=True)
         exp = np.exp(scores)
         rows = exp / exp.sum(axis=1, keepdims=True)
-        rows[~self.known(texts)] = 0.0
+        # whether each text shares at least one n-gram with the training data
+        known = (
+            np.asarray(grams.getnnz(axis=1)) > 0
+            if grams is not None
+            else np.array([bool(t.strip()) for t in texts])
+        )
+        rows[~known] = 0.0
         return rows

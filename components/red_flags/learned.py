@@ -16,13 +16,12 @@ from typing import Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
 import yaml
-from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
 from components.encoder.minilm import SentenceEncoder
-from components.text_model import clip
+from components.text_model import clip, featurise
 
 EXAMPLES_FILE = Path(__file__).resolve().parents[2] / "data" / "red_flags_learned.yml"
 NONE = "none"
@@ -60,9 +59,7 @@ class LearnedRedFlagDetector:
         return list(self.model.classes_)
 
     def _features(self, texts: List[str], encoder: SentenceEncoder, fit: bool = False):
-        grams = self.ngrams.fit_transform(texts) if fit else self.ngrams.transform(texts)
-        vectors = sparse.csr_matrix(encoder.encode(texts) * self.encoder_weight)
-        return sparse.hstack([grams, vectors], format="csr")
+        return featurise(self.ngrams, texts, encoder, self.encoder_weight, fit)[0]
 
     def fit(self, examples: Iterable[Tuple[str, str]], encoder: SentenceEncoder) -> LearnedRedFlagDetector:
         pairs = list(examples)
