@@ -26,6 +26,11 @@ NOTED = {
     "after": "Thanks. I'll answer for after your procedure from now on.",
     None: "Thanks. What would you like to know?",
 }
+NEAREST_ONLY = (
+    "The handouts don't say exactly that, so please check with your care team. "
+    "The nearest they say is:"
+)
+FIT_ENTITY, NEAREST = "answer_fit", "nearest"
 PARTLY_ANSWERED = "I couldn't answer every part of your message from the handouts."
 # A warning sign was reported: the warning and the alert come first (rules), and this
 # action answers only what else the patient asked, if anything.
@@ -61,6 +66,14 @@ def asked_topics(tracker: Tracker) -> List[str]:
     return found
 
 
+def nearest_only(message: Dict[str, Any]) -> bool:
+    """Whether NLU found the message's topic only a weak match (components.answer_fit)."""
+    return any(
+        e.get("entity") == FIT_ENTITY and e.get("value") == NEAREST
+        for e in message.get("entities") or []
+    )
+
+
 def cannot_answer_text() -> str:
     """The honest 'I can't answer that' with the care team's numbers and the handout's advice."""
     kb, details = knowledge(), clinic()
@@ -91,8 +104,15 @@ class ActionAnswerQuestion(Action):
             return [SlotSet(LAST_TOPICS_SLOT, None), *clinic().slot_events(tracker)]
         kb, details = knowledge(), clinic()
         phase: str | None = tracker.get_slot(PHASE_SLOT)
+        asked = answering_check(tracker) or tracker.latest_message or {}
+        main = (asked.get("intent") or {}).get("name")
+        hedged = nearest_only(asked)
         for name in topics:
-            dispatcher.utter_message(text=render_topic(kb.topics[name], phase, kb, details))
+            text = render_topic(kb.topics[name], phase, kb, details)
+            if hedged and name == main:
+                # A weak match is not presented as the answer: it is the nearest there is.
+                text = "\n".join([NEAREST_ONLY, text, render_contacts(details)])
+            dispatcher.utter_message(text=text)
         if intent not in kb.topics and intent != RED_FLAG_INTENT and not answering_check(tracker):
             dispatcher.utter_message(text=PARTLY_ANSWERED + " " + render_contacts(details))
         return [SlotSet(LAST_TOPICS_SLOT, topics), *details.slot_events(tracker)]

@@ -23,8 +23,10 @@ from components.encoder.minilm import SentenceEncoder
 from components.segments import split_questions
 from components.trained_text_model import TrainedTextModelComponent
 
-# Internal message attribute (never in the output): each question piece's best intents.
+# Internal message attributes (never in the output): each question piece's best intents,
+# and how near the whole message is to each intent's training examples.
 PIECES = "question_pieces"
+SIMILARITY = "intent_similarity"
 
 
 @DefaultV1Recipe.register(
@@ -61,6 +63,9 @@ class LinearIntentClassifier(TrainedTextModelComponent, IntentClassifier):
             else:
                 message.set(INTENT, ranking[0], add_to_output=True)
                 message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            near = self._model.similarities([text], model)
+            if near is not None:
+                message.set(SIMILARITY, {c: float(v) for c, v in zip(classes, near[0])})
             piece_rows = iter(rows[1:])
             message.set(
                 PIECES,

@@ -110,6 +110,12 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             "low": 0.5,
             # Levels whose unsure signs are asked about; below them only a sure one counts.
             "ask_levels": ["emergency", "urgent"],
+            # A sign of these levels found by the rules alone, that the learned detector
+            # gives less than `doubt_below`, is asked about rather than escalated.
+            "doubt_levels": ["urgent"],
+            "doubt_below": 0.0,
+            # Whether a sign the learned detector finds in one comma clause is found.
+            "learned_clauses": False,
             "C": 10.0,
             "encoder_weight": 2.0,
             "context_turns": 2,
@@ -152,6 +158,9 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         limbs = sorted(self._lexicon.concepts.get("LIMB", ()), key=len, reverse=True)
         self._limb_words = re.compile(r"\b(?:" + "|".join(map(re.escape, limbs)) + r")\b") if limbs else None
         self._rank = {name: self._lexicon.rank(s.level) for name, s in self._lexicon.symptoms.items()}
+        self._doubtable = frozenset(
+            name for name, s in self._lexicon.symptoms.items() if s.level in self._config["doubt_levels"]
+        )
 
     @classmethod
     def create(
@@ -232,10 +241,16 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         finding = self._detector.detect(text)
         pieces = split_questions(text)
         spans = [(0, len(text))] + ([(p.start, p.end) for p in pieces] if len(pieces) > 1 else [])
-        rows = self._learned_rows([text[s:e] for s, e in spans], model)
-        decision = self._combine(finding, strongest(rows))
+        clauses = [(p.start, p.end) for p in split_questions(text, at_commas=True)]
+        clauses = [c for c in clauses if c not in spans] if len(clauses) > 1 else []
+        rows = self._learned_rows([text[s:e] for s, e in spans + clauses], model)
+        # Whole message and question pieces decide; the comma clauses too, when
+        # `learned_clauses` is set ("the site is oozing, can i still shower?"), and they
+        # always count as support against doubting the rules.
+        reading = rows if self._config["learned_clauses"] else rows[: len(spans)]
+        decision = self._combine(finding, strongest(reading), strongest(rows))
         where: Dict[str, List[Tuple[int, int]]] = {}
-        for span, row in zip(spans, rows, strict=True):
+        for span, row in zip(spans + clauses, rows, strict=True):
             for sign, probability in row.items():
                 if probability >= self._config["low"]:
                     where.setdefault(sign, []).append(span)
@@ -290,8 +305,20 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         new = [s for s in candidates if s not in before.present]
         return Decision(tuple(new), {s: (*both.detectors[s], CONTEXT) for s in new}) if new else Decision()
 
-    def _combine(self, finding: Finding, learned: Dict[str, float]) -> Decision:
-        decision = combine(finding, learned, self._rank, self._config["high"], self._config["low"])
+    def _combine(
+        self, finding: Finding, learned: Dict[str, float], support: Dict[str, float] | None = None
+    ) -> Decision:
+        decision = combine(
+            finding,
+            learned,
+            self._rank,
+            self._config["high"],
+            self._config["low"],
+            self._doubtable,
+            # without the learned detector (no probabilities) the rules are never doubted
+            self._config["doubt_below"] if learned else 0.0,
+            support,
+        )
         if (
             decision.possible
             and self._lexicon.symptoms[decision.possible].level not in self._config["ask_levels"]

@@ -78,6 +78,10 @@ class TextModel:
         self.use_ngrams = use_ngrams
         self.ngrams: FeatureUnion | None = build_ngrams() if use_ngrams else None
         self.svm = LinearSVC(C=c, class_weight="balanced", random_state=0)
+        # The training examples' encoder vectors, sorted by class, and where each class
+        # starts: how close a new text is to anything a class was trained on.
+        self.example_vectors: np.ndarray | None = None
+        self.class_starts: np.ndarray | None = None
 
     @property
     def classes_(self) -> np.ndarray:
@@ -87,8 +91,26 @@ class TextModel:
         return featurise(self.ngrams, texts, encoder, self.encoder_weight, fit)
 
     def fit(self, texts: Sequence[str], labels: Sequence[str], encoder: SentenceEncoder | None) -> TextModel:
-        self.svm.fit(self._features(clip(texts), encoder, fit=True)[0], list(labels))
+        texts = clip(texts)
+        self.svm.fit(self._features(texts, encoder, fit=True)[0], list(labels))
+        if encoder is not None and self.encoder_weight > 0:
+            order = np.argsort(np.asarray(labels), kind="stable")
+            self.example_vectors = encoder.encode([texts[i] for i in order]).astype(np.float32)
+            sorted_labels = np.asarray(labels)[order]
+            self.class_starts = np.searchsorted(sorted_labels, self.svm.classes_)
         return self
+
+    def similarities(self, texts: Sequence[str], encoder: SentenceEncoder | None) -> np.ndarray | None:
+        """One row per text: its cosine similarity to the nearest training example of each
+        of `classes_`, or None for a model without the encoder.
+
+        The SVM always picks some class, however far a text is from all of them; this is
+        how near the text really is to what a class was trained on.
+        """
+        if encoder is None or self.example_vectors is None or self.class_starts is None:
+            return None
+        scores = encoder.encode(clip(texts)) @ self.example_vectors.T
+        return np.maximum.reduceat(scores, self.class_starts, axis=1)
 
     def confidences(
         self, texts: Sequence[str], encoder: SentenceEncoder | None, temperature: float

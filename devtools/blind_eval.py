@@ -33,6 +33,7 @@ from typing import Any, Dict, List, Sequence, Tuple
 import requests
 import yaml
 
+from actions.knowledge import knowledge
 from devtools.conversations import DOMAIN_FILE, EscalationRecords, _server_env, rest_url, warning_of
 
 LEVEL_RANK = {"watch": 1, "urgent": 2, "emergency": 3}
@@ -47,7 +48,13 @@ def check_questions() -> set:
 
 
 def fold(text: str) -> str:
-    """Lower case, curly quotes and non-breaking spaces made plain, spaces collapsed."""
+    """Lower case, curly quotes and non-breaking spaces made plain, spaces collapsed.
+
+    The marked corrections of answers.yml ("[ask]" where the handout misprints "as") are
+    undone, so a reply quoting a corrected sentence matches the handout's own words.
+    """
+    for corrected, original in knowledge().corrections.items():
+        text = text.replace(corrected, original)
     text = text.replace("\u00a0", " ").replace("’", "'").replace("‘", "'")
     return " ".join(text.lower().split())
 

@@ -6,6 +6,10 @@ They are combined for recall, so the policy is asymmetric on purpose:
 - a negation, history or "what if" cue of the rules may hide a sign only when the learned
   detector agrees it is absent (below `low`). When they disagree, the patient is asked;
 - a sign only the learned detector finds, between `low` and `high`, is asked about too;
+- a sign only the rules find, at a level in `doubtable` (urgent, not emergency), while the
+  learned detector gives it almost nothing (below `doubt_below`), is asked about instead:
+  the rules then most often matched a sign word used in another sense ("none since",
+  "fever blister"), and the patient's yes escalates it at once;
 - nothing is dropped silently: what is not escalated and not hidden by agreement is asked.
 
 A clear emergency never waits for a question: it escalates on either detector's "high".
@@ -14,7 +18,7 @@ A clear emergency never waits for a question: it escalates on either detector's 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Mapping, Tuple
+from typing import AbstractSet, Dict, Iterable, List, Mapping, Tuple
 
 from components.red_flags.context import Status
 from components.red_flags.detector import Finding
@@ -39,20 +43,34 @@ def combine(
     rank: Mapping[str, int],
     high: float,
     low: float,
+    doubtable: AbstractSet[str] = frozenset(),
+    doubt_below: float = 0.0,
+    support: Mapping[str, float] | None = None,
 ) -> Decision:
     """One decision from the rules' finding and the learned sign probabilities.
 
     `rank` orders the signs by level (higher is more severe); ties go to the higher
-    learned probability.
+    learned probability. `doubtable` are the signs the rules alone may not escalate when
+    the learned probability is below `doubt_below` (in `support`, when given: the
+    learned detector's reading of more parts of the message): they are asked about.
     """
+    support = learned if support is None else support
     cued = {m.symptom for m in rules.mentions if m.status in CUED} - set(rules.present)
-    found: Dict[str, List[str]] = {sign: [RULES] for sign in rules.present}
+    doubted = {
+        sign
+        for sign in rules.present
+        if sign in doubtable and support.get(sign, 0.0) < doubt_below
+    }
+    found: Dict[str, List[str]] = {sign: [RULES] for sign in rules.present if sign not in doubted}
     for sign, probability in learned.items():
         if probability >= high and sign not in cued:
             found.setdefault(sign, []).append(LEARNED)
     if found:
         order = sorted(found, key=lambda s: (-rank.get(s, 0), -learned.get(s, 0.0)))
         return Decision(tuple(order), {s: tuple(found[s]) for s in order})
+    if doubted:  # the rules' sign, doubted by the learned detector: asked, never dropped
+        sign = max(doubted, key=lambda s: (rank.get(s, 0), learned.get(s, 0.0)))
+        return Decision(possible=sign, possible_probability=learned.get(sign, 0.0))
     # Unsure: a learned sign in the middle band, or a cued sign the learned one still sees.
     candidates = [(s, p) for s, p in learned.items() if p >= low]
     if not candidates:

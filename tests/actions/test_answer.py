@@ -94,3 +94,25 @@ def test_saying_the_phase_with_a_question_answers_it_for_that_phase() -> None:
     replies = texts(dispatcher)
     assert replies[0] == "Thanks. I'll answer for after your procedure from now on."
     assert EAT_AFTER in replies[1] and EAT_BEFORE not in replies[1]
+
+
+def test_a_weak_topic_match_is_given_as_the_nearest_with_the_care_team() -> None:
+    fit = [{"entity": "answer_fit", "value": "nearest"}]
+    (reply,), _ = answer("ask_bathing", "is the sauna ok", entities=fit)
+    assert reply.startswith("The handouts don't say exactly that")
+    assert SHOWER in reply
+    assert "555-0100" in reply  # the care team's number, to ask what the handouts don't say
+
+
+def test_a_sure_topic_match_is_answered_without_the_caveat() -> None:
+    (reply,), _ = answer("ask_bathing", "can i shower")
+    assert "don't say exactly" not in reply and SHOWER in reply
+
+
+def test_the_caveat_belongs_to_the_main_topic_not_to_a_confident_extra_question() -> None:
+    entities = [
+        {"entity": "answer_fit", "value": "nearest"},
+        {"entity": "question_topic", "value": "ask_return_to_work"},
+    ]
+    first, second = answer("ask_bathing", "sauna ok? and when back to work", entities=entities)[0]
+    assert first.startswith("The handouts don't say exactly") and "don't say exactly" not in second

@@ -47,3 +47,32 @@ def test_an_unsure_learned_reading_is_asked_about_the_most_severe_first() -> Non
 
 def test_the_strongest_reading_over_the_parts_of_a_message_counts() -> None:
     assert strongest([{"fever": 0.2, "chills": 0.9}, {"fever": 0.7}]) == {"fever": 0.7, "chills": 0.9}
+
+
+def test_an_urgent_sign_only_the_rules_see_is_asked_when_the_learned_detector_doubts_it() -> None:
+    doubtable = {"fever", "nerve_symptoms"}
+    doubted = combine(finding(("fever", Status.PRESENT)), {"fever": 0.01}, RANK, HIGH, LOW, doubtable, 0.05)
+    assert doubted.present == () and doubted.possible == "fever"
+    # a little support from the learned detector, and the rules escalate as before
+    supported = combine(finding(("fever", Status.PRESENT)), {"fever": 0.2}, RANK, HIGH, LOW, doubtable, 0.05)
+    assert supported.present == ("fever",)
+
+
+def test_an_emergency_is_never_doubted() -> None:
+    decision = combine(
+        finding(("passed_out", Status.PRESENT)), {"passed_out": 0.0}, RANK, HIGH, LOW, {"fever"}, 0.05
+    )
+    assert decision.present == ("passed_out",)
+
+
+def test_a_doubted_sign_beside_a_sure_one_leaves_the_sure_one_escalated() -> None:
+    decision = combine(
+        finding(("fever", Status.PRESENT), ("nerve_symptoms", Status.PRESENT)),
+        {"fever": 0.9, "nerve_symptoms": 0.0},
+        RANK,
+        HIGH,
+        LOW,
+        {"fever", "nerve_symptoms"},
+        0.05,
+    )
+    assert decision.present == ("fever",)

@@ -25,6 +25,7 @@ CONFIG = {
     "learned_examples_files": [
         str(PROJECT / "data" / "red_flags_learned.yml"),
         str(PROJECT / "data" / "red_flags_learned_more.yml"),
+        str(PROJECT / "data" / "red_flags_learned_patients.yml"),
     ]
 }
 

@@ -1,0 +1,68 @@
+"""A topic answer is marked as only the nearest when the classifier's match is weak."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components.answer_fit import ENTITY, NEAREST, AnswerFit
+from components.encoder.minilm import shared_encoder
+from components.intent_classifier import SIMILARITY, LinearIntentClassifier
+
+EXAMPLES = {
+    "ask_bathing": ["can i shower tonight", "is a bath ok after the procedure", "when can i take a bath",
+                    "shower ok?", "can i get in the tub", "is showering allowed", "wash my hair in the shower"],
+    "ask_driving": ["when can i drive", "can i drive myself home", "is it ok to drive tomorrow",
+                    "how soon can i get behind the wheel", "driving after the procedure?", "can i drive to work"],
+    "greet": ["hi", "hello there", "good morning", "hey", "hiya", "good evening"],
+}
+CONTEXT = ExecutionContext(GraphSchema({}), "test")
+
+
+@pytest.fixture(scope="module")
+def classifier(tmp_path_factory: pytest.TempPathFactory) -> LinearIntentClassifier:
+    storage, resource = LocalModelStorage(Path(tmp_path_factory.mktemp("fit"))), Resource("intents")
+    component = LinearIntentClassifier.create({}, storage, resource, CONTEXT)
+    data = TrainingData([Message(data={"text": t, "intent": i}) for i, ts in EXAMPLES.items() for t in ts])
+    component.train(data, shared_encoder())
+    return LinearIntentClassifier.load({}, storage, resource, CONTEXT)
+
+
+def fit(classifier: LinearIntentClassifier, text: str, **config: float) -> list[dict]:
+    message = Message(data={"text": text})
+    classifier.process([message], shared_encoder())
+    AnswerFit({**AnswerFit.get_default_config(), **config}).process([message])
+    return [e for e in message.get("entities", []) if e["entity"] == ENTITY]
+
+
+def test_the_classifier_tells_how_near_the_message_is_to_each_intent(classifier: LinearIntentClassifier) -> None:
+    message = Message(data={"text": "can i have a shower this evening"})
+    classifier.process([message], shared_encoder())
+    near = message.get(SIMILARITY)
+    assert set(near) == set(EXAMPLES)
+    assert near["ask_bathing"] > near["ask_driving"]
+    assert near["ask_bathing"] > 0.6
+
+
+def test_a_question_like_the_examples_is_answered_plainly(classifier: LinearIntentClassifier) -> None:
+    assert fit(classifier, "can I shower tonight?") == []
+
+
+def test_a_question_far_from_every_example_gets_the_nearest_only(classifier: LinearIntentClassifier) -> None:
+    # The SVM still picks a topic for it; the encoder says nothing like it was trained.
+    found = fit(classifier, "what does the procedure cost with my insurance plan")
+    assert [e["value"] for e in found] == [NEAREST]
+
+
+def test_low_confidence_alone_is_enough(classifier: LinearIntentClassifier) -> None:
+    assert fit(classifier, "can I shower tonight?", min_confidence=1.01, min_similarity=0.0)
+
+
+def test_only_topics_are_marked(classifier: LinearIntentClassifier) -> None:
+    assert fit(classifier, "hello", min_confidence=1.01, min_similarity=1.01) == []
