@@ -65,7 +65,7 @@ class LinearIntentClassifier(TrainedTextModelComponent, IntentClassifier):
                 message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
             near = self._model.similarities([text], model)
             if near is not None:
-                message.set(SIMILARITY, {c: float(v) for c, v in zip(classes, near[0])})
+                message.set(SIMILARITY, {c: float(v) for c, v in zip(classes, near[0], strict=True)})
             piece_rows = iter(rows[1:])
             message.set(
                 PIECES,

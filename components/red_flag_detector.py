@@ -78,7 +78,7 @@ DENY_INTENT = "deny"
 AFFIRM_INTENT = "affirm"
 CLINIC_ENTITY = "clinic_detail"
 CHECK_FORM = "red_flag_check_form"
-FOLLOW_UP, CONFIRMED, CONTEXT = "follow_up", "confirmed", "context"
+FOLLOW_UP, CONFIRMED, CONTEXT, OCCURRED = "follow_up", "confirmed", "context", "occurred"
 MODEL_FILE = "learned_red_flags.joblib"
 
 
@@ -119,9 +119,9 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             "C": 10.0,
             "encoder_weight": 2.0,
             "context_turns": 2,
-            # After a warning, these intents are read as a follow-up about it (their answers
-            # could reassure); another topic asked with this confidence is a new question.
-            "new_question_confidence": 0.6,
+            # Right after a warning, these intents are a follow-up about it: the warning
+            # again and never their answer (it could reassure). Another topic gets the
+            # warning again and its own answer.
             "follow_up_intents": [
                 "ask_soreness",
                 "ask_relief_onset",
@@ -155,6 +155,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         self._topic = re.compile(self._config["topic_pattern"])
         self._follow_up_words = _phrase_pattern(self._lexicon.follow_up)
         self._follow_up_weak = _phrase_pattern(self._lexicon.follow_up_weak)
+        self._occurred = _phrase_pattern(self._lexicon.occurred)
         limbs = sorted(self._lexicon.concepts.get("LIMB", ()), key=len, reverse=True)
         self._limb_words = re.compile(r"\b(?:" + "|".join(map(re.escape, limbs)) + r")\b") if limbs else None
         self._rank = {name: self._lexicon.rank(s.level) for name, s in self._lexicon.symptoms.items()}
@@ -271,6 +272,8 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             history = self._history(tracker)
             if history:
                 decision = self._merge(decision, self._with_context(text, history, model))
+            if not decision.present:
+                decision = self._occurrence(text, finding, decision, history)
             if not decision.present and history:
                 decision = self._follow_up(message, history, decision)
             if not decision.present and tracker is not None:
@@ -342,6 +345,24 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             return text
         return _PRONOUN.sub(f"my {limbs[-1].group(0)}", text)
 
+    def _occurrence(
+        self, text: str, finding: Finding, decision: Decision, history: List[UserUttered]
+    ) -> Decision:
+        """ "Is it common to faint? Because that's what happened to me": the sign asked
+        about in general, in this message or the one before, is reported."""
+        said = text.lower().replace("’", "'")
+        if self._occurred is None or not self._occurred.search(said):
+            return decision
+        asked = list(finding.hypothetical)
+        if decision.possible:
+            asked.append(decision.possible)
+        if not asked and history:
+            asked = list(self._detector.detect(history[-1].text or "").hypothetical)
+        if not asked:
+            return decision
+        sign = max(asked, key=lambda s: self._rank.get(s, 0))
+        return Decision((sign,), {sign: (OCCURRED,)})
+
     def _follow_up(self, message: Message, history: List[UserUttered], decision: Decision) -> Decision:
         """Right after a warning, a worried question about it gets the warning again."""
         last = history[-1]
@@ -349,22 +370,15 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         if ((last.intent or {}).get("name") != self._config["report_intent"]) or not reported:
             return decision
         intent = (message.get(INTENT) or {}).get("name")
-        confidence = (message.get(INTENT) or {}).get("confidence") or 0.0
-        if intent == self._config["unwell_intent"]:
-            return decision  # the warning-sign check asks about every sign: no reassurance
         text = (message.get(TEXT) or "").lower()
         worried = bool(self._follow_up_words and self._follow_up_words.search(text))
-        new_question = (
-            self._is_topic(intent)
-            and intent not in self._config["follow_up_intents"]
-            and confidence >= self._config["new_question_confidence"]
-        )
         weak = bool(self._follow_up_weak and self._follow_up_weak.search(text))
-        # "should i just wait?" is about the warning whatever else it asks; "is driving
-        # ok?" is a new question of its own and is answered.
-        if worried or (
-            not new_question and (weak or intent in self._config["follow_up_intents"] or not intent)
-        ):
+        # "should i just wait?" is about the warning whatever else it asks. A new question
+        # of its own ("should i put ice on it?") is answered, after the warning again: the
+        # sign was reported a moment ago, and an answer alone could read as all clear.
+        # "and it's worse today" right after a warning is about it too, not a new check
+        about_it = intent in (*self._config["follow_up_intents"], self._config["unwell_intent"]) or not intent
+        if worried or weak or about_it or self._is_topic(intent):
             sign = reported[0]
             return Decision((sign,), {sign: (FOLLOW_UP,)})
         return decision
@@ -401,9 +415,14 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
                 for p in split_questions(text)
                 if not any(p.start < end and start < p.end for start, end in flagged)
             ]
-            if other_parts and self._is_topic(intent) and intent != warning and flagged:
+            follow_up = all(d == (FOLLOW_UP,) for d in decision.detectors.values())
+            if self._is_topic(intent) and intent != warning and (
+                (other_parts and flagged)
+                or (follow_up and intent not in self._config["follow_up_intents"])
+            ):
                 entities.append(self._topic_entity(intent))
-            entities = [e for e in entities if not self._about_red_flag(e, flagged or [whole], warning)]
+            about = flagged or ([] if follow_up else [whole])
+            entities = [e for e in entities if not self._about_red_flag(e, about, warning)]
             entities += self._red_flag_entities(decision, where)
             self._set_intent(message, report, ranking)
         elif decision.possible:

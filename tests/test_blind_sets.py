@@ -22,8 +22,11 @@ pytestmark = pytest.mark.e2e
 SETS = sorted((PROJECT / "tests" / "blind").glob("set_*.yml"))
 GATES = {
     # set: (emergency, urgent, false-alarm rate at most, topic accuracy, out-of-scope honest)
-    "set_a": (1.0, 0.98, 0.08, 0.82, 0.60),
-    "set_b": (0.95, 0.96, 0.13, 0.86, 0.55),
+    "set_a": (1.0, 0.97, 0.05, 0.86, 0.80),
+    "set_b": (0.95, 0.93, 0.10, 0.89, 0.80),
+    # first run 2026-11-27 (docs/blind_runs/third/), then regression sets
+    "set_c": (1.0, 0.97, 0.13, 0.88, 0.62),
+    "set_d": (0.98, 0.93, 0.14, 0.84, 0.70),
 }
 
 
@@ -65,6 +68,9 @@ ALREADY_IN_TRAINING = {
     "hey there", "how long will the soreness last", "thanks", "thanks for the info",
     "what are the medial branch nerves", "what is fluoroscopy", "when should i call 911",
     "when will i feel better",
+    # sets c and d (2026-11-27): the same kind of everyday lines, in the data since commit 12ee93a
+    "can i shower tonight?", "got it", "hi again", "k", "ty", "bye, have a nice day", "hey",
+    "i'm back home", "thx", "what should i wear",
 }
 
 

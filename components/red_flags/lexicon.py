@@ -69,6 +69,9 @@ class Lexicon:
     # ones that count only when no new question is asked ("is driving ok?").
     follow_up: Tuple[str, ...] = ()
     follow_up_weak: Tuple[str, ...] = ()
+    # Words that say a sign just asked about has happened ("is it common to faint? because
+    # that's what happened to me"): the asked-about sign is a report.
+    occurred: Tuple[str, ...] = ()
 
     def rank(self, level: str) -> int:
         """Higher is more severe."""
@@ -134,4 +137,5 @@ def load_lexicon(path: Path = RED_FLAGS_FILE) -> Lexicon:
         scope=int(context.get("scope", 8)),
         follow_up=_phrases(raw.get("follow_up", []), "follow_up"),
         follow_up_weak=_phrases(raw.get("follow_up_weak", []), "follow_up_weak"),
+        occurred=_phrases(raw.get("occurred", []), "occurred"),
     )

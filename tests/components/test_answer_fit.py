@@ -17,9 +17,11 @@ from components.intent_classifier import SIMILARITY, LinearIntentClassifier
 
 EXAMPLES = {
     "ask_bathing": ["can i shower tonight", "is a bath ok after the procedure", "when can i take a bath",
-                    "shower ok?", "can i get in the tub", "is showering allowed", "wash my hair in the shower"],
+                    "shower ok?", "can i get in the tub", "is showering allowed",
+                    "wash my hair in the shower"],
     "ask_driving": ["when can i drive", "can i drive myself home", "is it ok to drive tomorrow",
-                    "how soon can i get behind the wheel", "driving after the procedure?", "can i drive to work"],
+                    "how soon can i get behind the wheel", "driving after the procedure?",
+                    "can i drive to work"],
     "greet": ["hi", "hello there", "good morning", "hey", "hiya", "good evening"],
 }
 CONTEXT = ExecutionContext(GraphSchema({}), "test")
@@ -41,7 +43,9 @@ def fit(classifier: LinearIntentClassifier, text: str, **config: float) -> list[
     return [e for e in message.get("entities", []) if e["entity"] == ENTITY]
 
 
-def test_the_classifier_tells_how_near_the_message_is_to_each_intent(classifier: LinearIntentClassifier) -> None:
+def test_the_classifier_tells_how_near_the_message_is_to_each_intent(
+    classifier: LinearIntentClassifier,
+) -> None:
     message = Message(data={"text": "can i have a shower this evening"})
     classifier.process([message], shared_encoder())
     near = message.get(SIMILARITY)

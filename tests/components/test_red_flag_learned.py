@@ -116,12 +116,49 @@ def test_a_bare_temperature_after_the_thermometer_is_a_fever(component: RedFlagD
     assert [f["value"] for f in flags(parse(component, "39.1", tracker=history))] == ["fever"]
 
 
-def test_a_sign_already_reported_is_not_raised_again_from_context(
+def test_a_new_question_right_after_a_warning_gets_the_warning_again_and_its_answer(
     component: RedFlagDetectorComponent,
 ) -> None:
     history = tracker(turn("i have a fever of 101", "report_red_flag", ["fever"]))
     message = parse(component, "thanks, what can i eat", intent="ask_diet", tracker=history)
+    [flag] = flags(message)
+    # the same sign as a follow-up (no second alert), and the question is still answered
+    assert (flag["value"], flag["detector"]) == ("fever", "follow_up")
+    topics = [e["value"] for e in message.get("entities") if e["entity"] == "question_topic"]
+    assert topics == ["ask_diet"]
+
+
+def test_a_soreness_question_right_after_a_warning_is_never_answered_with_the_soreness_quote(
+    component: RedFlagDetectorComponent,
+) -> None:
+    history = tracker(turn("my leg went numb and weak today", "report_red_flag", ["nerve_symptoms"]))
+    message = parse(component, "how long will it be sore for", intent="ask_soreness", tracker=history)
+    assert [f["detector"] for f in flags(message)] == ["follow_up"]
+    assert not [e for e in message.get("entities") if e["entity"] == "question_topic"]
+
+
+def test_a_later_turn_with_no_report_before_it_is_a_plain_question(
+    component: RedFlagDetectorComponent,
+) -> None:
+    history = tracker(turn("can i shower tonight", "ask_bathing"))
+    message = parse(component, "thanks, what can i eat", intent="ask_diet", tracker=history)
     assert message.get("intent")["name"] == "ask_diet" and not flags(message)
+
+
+def test_a_sign_asked_about_then_said_to_have_happened_is_a_report(
+    component: RedFlagDetectorComponent,
+) -> None:
+    text = "is it common to faint after this? because that's what happened to me an hour ago"
+    same = parse(component, text)
+    assert [f["value"] for f in flags(same)] == ["passed_out"]
+    asked = tracker(turn("is losing control of my bladder a side effect?", "ask_warning_signs"))
+    later = parse(component, "asking because it happened to me twice today", tracker=asked)
+    assert [(f["value"], f["detector"]) for f in flags(later)] == [("bladder_bowel", "occurred")]
+
+
+def test_a_general_question_about_a_sign_stays_a_question(component: RedFlagDetectorComponent) -> None:
+    message = parse(component, "is it common to faint after this procedure?", intent="ask_warning_signs")
+    assert not flags(message)
 
 
 def test_a_worried_follow_up_gets_the_same_warning_without_a_new_alert(
