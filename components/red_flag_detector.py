@@ -54,8 +54,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.encoder.minilm import SentenceEncoder
-from components.red_flags.combine import Decision, combine, strongest
-from components.red_flags.detector import Finding, RedFlagDetector
+from components.red_flags.combine import RULES, Decision, combine, strongest
+from components.red_flags.detector import Finding, RedFlagDetector, only_normal_readings
 from components.red_flags.learned import (
     EXAMPLES_FILE,
     NONE,
@@ -79,6 +79,7 @@ AFFIRM_INTENT = "affirm"
 CLINIC_ENTITY = "clinic_detail"
 CHECK_FORM = "red_flag_check_form"
 FOLLOW_UP, CONFIRMED, CONTEXT, OCCURRED = "follow_up", "confirmed", "context", "occurred"
+FEVER = "fever"
 MODEL_FILE = "learned_red_flags.joblib"
 
 
@@ -246,9 +247,11 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         clauses = [c for c in clauses if c not in spans] if len(clauses) > 1 else []
         rows = self._learned_rows([text[s:e] for s, e in spans + clauses], model)
         # Whole message and question pieces decide; the comma clauses too, when
-        # `learned_clauses` is set ("the site is oozing, can i still shower?"), and they
-        # always count as support against doubting the rules.
-        reading = rows if self._config["learned_clauses"] else rows[: len(spans)]
+        # `learned_clauses` is set and the rules found nothing ("the site is oozing, can i
+        # still shower?"): a clause read alone can mistake its sign ("can't hold it at all"
+        # of the bladder is no limb). They always count as support against doubting the rules.
+        by_clauses = self._config["learned_clauses"] and not finding.present
+        reading = rows if by_clauses else rows[: len(spans)]
         decision = self._combine(finding, strongest(reading), strongest(rows))
         where: Dict[str, List[Tuple[int, int]]] = {}
         for span, row in zip(spans + clauses, rows, strict=True):
@@ -274,6 +277,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
                 decision = self._merge(decision, self._with_context(text, history, model))
             if not decision.present:
                 decision = self._occurrence(text, finding, decision, history)
+            decision = self._normal_reading(text, decision)
             if not decision.present and history:
                 decision = self._follow_up(message, history, decision)
             if not decision.present and tracker is not None:
@@ -329,6 +333,18 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             return Decision()
         return decision
 
+    def _normal_reading(self, text: str, decision: Decision) -> Decision:
+        """ "took my temperature" … "37.2": a fever the rules did not find, in a message
+        whose every reading is normal, is asked about, not escalated (the learned detector
+        reads no numbers). Never dropped: the patient's yes escalates."""
+        detectors = decision.detectors.get(FEVER, ())
+        if FEVER not in decision.present or RULES in detectors or not only_normal_readings(text):
+            return decision
+        rest = tuple(s for s in decision.present if s != FEVER)
+        if rest:
+            return Decision(rest, {s: decision.detectors[s] for s in rest})
+        return Decision(possible=FEVER, possible_probability=0.0)
+
     def _merge(self, own: Decision, context: Decision) -> Decision:
         """The message's own signs and those only its last turns complete, most severe first."""
         if not context.present:
@@ -376,9 +392,13 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         # "should i just wait?" is about the warning whatever else it asks. A new question
         # of its own ("should i put ice on it?") is answered, after the warning again: the
         # sign was reported a moment ago, and an answer alone could read as all clear.
-        # "and it's worse today" right after a warning is about it too, not a new check
+        # "and it's worse today" right after a warning is about it too, not a new check.
+        # Only the turn right after the report itself: a repeat does not repeat itself
+        # for every later question.
         about_it = intent in (*self._config["follow_up_intents"], self._config["unwell_intent"]) or not intent
-        if worried or weak or about_it or self._is_topic(intent):
+        entities = (last.parse_data or {}).get(ENTITIES, [])
+        first_repeat = any(e.get("entity") == ENTITY and e.get("detector") != FOLLOW_UP for e in entities)
+        if worried or weak or about_it or (first_repeat and self._is_topic(intent)):
             sign = reported[0]
             return Decision((sign,), {sign: (FOLLOW_UP,)})
         return decision

@@ -42,6 +42,32 @@ _UNIT_TOKENS = _DEGREE_WORDS | set(_UNIT_WORDS)
 FEVER_AT = {"c": 38.0, "f": 100.4}
 
 
+_READING = re.compile(
+    r"(?<![\d.,])(\d{2,3}(?:[.,]\d{1,2})?)\s*(?:°|º|deg\b|degrees?\b)?\s*"
+    r"(c\b|f\b|celsius\b|fahrenheit\b)?",
+    re.IGNORECASE,
+)
+
+
+def temperature_readings(text: str) -> List[Tuple[float, str]]:
+    """Every number in the text that reads as a body temperature, with its unit: a unit
+    when one is written, otherwise Celsius for 35-43.5 and Fahrenheit for 95-110."""
+    readings = []
+    for match in _READING.finditer(text or ""):
+        value = float(match.group(1).replace(",", "."))
+        guessed = "c" if 35 <= value <= 43.5 else "f" if 95 <= value <= 110 else ""
+        unit = (match.group(2) or "").lower()[:1] or guessed
+        if (unit == "c" and 35 <= value <= 43.5) or (unit == "f" and 95 <= value <= 110):
+            readings.append((value, unit))
+    return readings
+
+
+def only_normal_readings(text: str) -> bool:
+    """Whether the text gives a temperature and every one is under 100.4 °F / 38 °C."""
+    readings = temperature_readings(text)
+    return bool(readings) and all(value < FEVER_AT[unit] for value, unit in readings)
+
+
 class RawMention(NamedTuple):
     """A symptom pattern's match: its token range and the concept matches it is made of."""
 

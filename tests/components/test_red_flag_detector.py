@@ -95,3 +95,14 @@ def test_every_symptom_pattern_names_known_concepts_and_every_level_has_a_handou
     lexicon = load_lexicon()
     assert set(lexicon.level_intros) == {"emergency", "urgent", "watch"}
     assert {s.level for s in lexicon.symptoms.values()} == {"emergency", "urgent", "watch"}
+
+
+def test_temperature_readings_and_whether_they_are_all_normal() -> None:
+    from components.red_flags.detector import only_normal_readings, temperature_readings
+
+    assert temperature_readings("37.2") == [(37.2, "c")]
+    assert temperature_readings("99.1 F this morning") == [(99.1, "f")]
+    assert only_normal_readings("temp 98.9, all good")
+    assert not only_normal_readings("it was 99 and now 102")
+    assert not only_normal_readings("no numbers here")
+    assert not only_normal_readings("38C")

@@ -187,3 +187,31 @@ def test_calm_messages_stay_calm(component: RedFlagDetectorComponent) -> None:
     for text in ["can i have a shower tonight", "what is a facet joint", "thanks so much, bye"]:
         message = parse(component, text, intent="ask_bathing")
         assert not flags(message) and message.get("intent")["name"] == "ask_bathing", text
+
+
+def test_the_warning_is_repeated_once_for_new_questions_not_for_every_later_one(
+    component: RedFlagDetectorComponent,
+) -> None:
+    repeat = {"entity": "red_flag", "value": "fever", "role": "primary", "detector": "follow_up"}
+    parse_data = {"text": "can i eat", "intent": {"name": "report_red_flag", "confidence": 1.0},
+                  "entities": [repeat]}
+    history = tracker(
+        turn("i have a fever of 101", "report_red_flag", ["fever"]),
+        UserUttered("can i eat", parse_data["intent"], [repeat], parse_data),
+    )
+    message = parse(component, "and can i shower tonight", intent="ask_bathing", tracker=history)
+    assert message.get("intent")["name"] == "ask_bathing" and not flags(message)
+    # a worried one still gets it
+    worried = parse(component, "is that normal??", intent="ask_soreness", tracker=history)
+    assert [f["detector"] for f in flags(worried)] == ["follow_up"]
+
+
+def test_a_normal_reading_after_the_thermometer_is_asked_about_never_escalated(
+    component: RedFlagDetectorComponent,
+) -> None:
+    history = tracker(turn("took my temperature like the nurse said", "feeling_unwell"))
+    normal = parse(component, "37.2", tracker=history)
+    assert not flags(normal)
+    assert normal.get("intent")["name"] == "feeling_unwell"  # asked, never dropped
+    high = parse(component, "38.6", tracker=history)
+    assert [f["value"] for f in flags(high)] == ["fever"]

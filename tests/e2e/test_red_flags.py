@@ -71,9 +71,14 @@ def test_an_escalation_mid_conversation_comes_first_then_the_conversation_goes_o
     [(request, body)] = webhook_calls(care_team, sender)
     assert verify(request.body, request.header("X-Escalation-Signature"), WEBHOOK_SECRET)
     assert body["id"] == record.id and body["level"] == "emergency" and "fainted" in body["message"]
-    # afterwards, ordinary questions get ordinary answers
-    later = "\n".join(servers.ask(sender, "i had it done yesterday, can i eat normally"))
-    assert EAT_AFTER in later and CALL_911 not in later
+    # the very next question gets the warning again with its answer, and no second alert
+    next_turn = "\n".join(servers.ask(sender, "i had it done yesterday, can i eat normally"))
+    assert CALL_911 in next_turn and EAT_AFTER in next_turn and ALERTED not in next_turn
+    # after that, ordinary questions get ordinary answers
+    later = "\n".join(servers.ask(sender, "and can i have a shower tonight"))
+    assert SHOWER in later and CALL_911 not in later
+    time.sleep(1)
+    assert len(escalations_of(servers, sender)) == 1
 
 
 def test_a_second_warning_sign_escalates_again(servers: Servers) -> None:

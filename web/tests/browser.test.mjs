@@ -186,6 +186,9 @@ test("the chat widget, by keyboard, in Chromium", { timeout: 600_000 }, async (t
   });
 
   await t.test("a yes/no question's buttons work by keyboard", async () => {
+    // right after a warning, feeling unwell repeats the warning; after a thanks, it is asked about
+    await say(page, "thanks");
+    await turnOver(page);
     await say(page, "i feel really rough, something is not right");
     const yes = log.getByRole("button", { name: "Yes" });
     await yes.waitFor({ timeout: REPLY_TIMEOUT });
