@@ -79,7 +79,7 @@ AFFIRM_INTENT = "affirm"
 CLINIC_ENTITY = "clinic_detail"
 CHECK_FORM = "red_flag_check_form"
 FOLLOW_UP, CONFIRMED, CONTEXT, OCCURRED = "follow_up", "confirmed", "context", "occurred"
-FEVER = "fever"
+FEVER, DECLARED = "fever", "declared_emergency"
 MODEL_FILE = "learned_red_flags.joblib"
 
 
@@ -130,6 +130,10 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
                 "nlu_fallback",
                 "out_of_scope",
                 "report_red_flag",
+                # "it started the evening after", "do I call the clinic in the morning?"
+                "inform_after",
+                "inform_before",
+                "request_human",
             ],
             "report_intent": "report_red_flag",
             "unwell_intent": "feeling_unwell",
@@ -157,6 +161,8 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         self._follow_up_words = _phrase_pattern(self._lexicon.follow_up)
         self._follow_up_weak = _phrase_pattern(self._lexicon.follow_up_weak)
         self._occurred = _phrase_pattern(self._lexicon.occurred)
+        self._emergency_question = _phrase_pattern(self._lexicon.emergency_questions)
+        self._general_question = _phrase_pattern(self._lexicon.emergency_question_unless)
         limbs = sorted(self._lexicon.concepts.get("LIMB", ()), key=len, reverse=True)
         self._limb_words = re.compile(r"\b(?:" + "|".join(map(re.escape, limbs)) + r")\b") if limbs else None
         self._rank = {name: self._lexicon.rank(s.level) for name, s in self._lexicon.symptoms.items()}
@@ -277,6 +283,8 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
                 decision = self._merge(decision, self._with_context(text, history, model))
             if not decision.present:
                 decision = self._occurrence(text, finding, decision, history)
+            if DECLARED not in decision.present:
+                decision = self._asks_for_emergency(text, decision)
             decision = self._normal_reading(text, decision)
             if not decision.present and history:
                 decision = self._follow_up(message, history, decision)
@@ -332,6 +340,17 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         ):
             return Decision()
         return decision
+
+    def _asks_for_emergency(self, text: str, decision: Decision) -> Decision:
+        """ "should I call 911? I feel really bad": asking whether to call now is thinking
+        you may need emergency care. "when should I call 911?" is a question in general."""
+        said = " ".join(text.lower().replace("’", "'").split())
+        if self._emergency_question is None or not self._emergency_question.search(said):
+            return decision
+        if self._general_question is not None and self._general_question.search(said):
+            return decision
+        signs = (DECLARED, *decision.present)
+        return Decision(signs, {DECLARED: (RULES,), **decision.detectors})
 
     def _normal_reading(self, text: str, decision: Decision) -> Decision:
         """ "took my temperature" … "37.2": a fever the rules did not find, in a message

@@ -72,6 +72,9 @@ class Lexicon:
     # Words that say a sign just asked about has happened ("is it common to faint? because
     # that's what happened to me"): the asked-about sign is a report.
     occurred: Tuple[str, ...] = ()
+    # Asking whether to call 911 now, and the words that make such a question general.
+    emergency_questions: Tuple[str, ...] = ()
+    emergency_question_unless: Tuple[str, ...] = ()
 
     def rank(self, level: str) -> int:
         """Higher is more severe."""
@@ -138,4 +141,8 @@ def load_lexicon(path: Path = RED_FLAGS_FILE) -> Lexicon:
         follow_up=_phrases(raw.get("follow_up", []), "follow_up"),
         follow_up_weak=_phrases(raw.get("follow_up_weak", []), "follow_up_weak"),
         occurred=_phrases(raw.get("occurred", []), "occurred"),
+        emergency_questions=_phrases(raw.get("emergency_questions", []), "emergency_questions"),
+        emergency_question_unless=_phrases(
+            raw.get("emergency_question_unless", []), "emergency_question_unless"
+        ),
     )

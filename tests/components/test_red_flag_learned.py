@@ -215,3 +215,20 @@ def test_a_normal_reading_after_the_thermometer_is_asked_about_never_escalated(
     assert normal.get("intent")["name"] == "feeling_unwell"  # asked, never dropped
     high = parse(component, "38.6", tracker=history)
     assert [f["value"] for f in flags(high)] == ["fever"]
+
+
+def test_asking_whether_to_call_911_now_is_a_declared_emergency(component: RedFlagDetectorComponent) -> None:
+    now = parse(component, "should I call an ambulance? I feel really really bad")
+    assert [f["value"] for f in flags(now)][0] == "declared_emergency"
+    for general in ["when should I call 911 after this procedure?", "if my leg goes numb should I call 911?"]:
+        assert not [f for f in flags(parse(component, general)) if f["value"] == "declared_emergency"]
+
+
+def test_a_phase_or_a_call_tomorrow_right_after_a_warning_gets_the_warning_again(
+    component: RedFlagDetectorComponent,
+) -> None:
+    history = tracker(turn("my leg is weak since the procedure", "report_red_flag", ["nerve_symptoms"]))
+    for text, intent in [("it started the evening after", "inform_after"),
+                         ("do I call the clinic in the morning?", "request_human")]:
+        message = parse(component, text, intent=intent, tracker=history)
+        assert [f["detector"] for f in flags(message)] == ["follow_up"], text
