@@ -14,14 +14,12 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from components.configured import ConfiguredComponent
 from components.intent_classifier import SIMILARITY
 
 ENTITY = "answer_fit"
@@ -29,7 +27,7 @@ NEAREST = "nearest"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class AnswerFit(GraphComponent, EntityExtractorMixin):
+class AnswerFit(ConfiguredComponent, EntityExtractorMixin):
     """Adds `answer_fit: nearest` to a topic question the handouts may not answer."""
 
     @staticmethod
@@ -38,19 +36,8 @@ class AnswerFit(GraphComponent, EntityExtractorMixin):
         return {"topic_pattern": r"^ask_(?!capabilities$)", "min_confidence": 0.6, "min_similarity": 0.5}
 
     def __init__(self, config: Dict[str, Any]) -> None:
-        self._config = {**self.get_default_config(), **config}
+        super().__init__(config)
         self._topic = re.compile(self._config["topic_pattern"])
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> AnswerFit:
-        """Nothing to train: it reads the intent classifier's confidence and similarity."""
-        return cls(config)
 
     def is_uncertain(self, message: Message) -> bool:
         """Whether the message's topic is a weak match: low confidence or no near example."""

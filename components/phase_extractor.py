@@ -12,14 +12,12 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from components.configured import ConfiguredComponent
 from components.text_model import MAX_CHARS
 
 ENTITY = "procedure_phase"
@@ -92,19 +90,8 @@ def find_phase(text: str) -> Dict[str, Any] | None:
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
 )
-class PhaseExtractor(GraphComponent, EntityExtractorMixin):
+class PhaseExtractor(ConfiguredComponent, EntityExtractorMixin):
     """Emits a `procedure_phase` entity (before/after) from plain timing cues."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> PhaseExtractor:
-        """Creates the component; it has no state to train or load."""
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Adds the phase entity to each message that names one phase plainly."""

@@ -14,14 +14,12 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import ENTITIES, INTENT
 from rasa.shared.nlu.training_data.message import Message
 
+from components.configured import ConfiguredComponent
 from components.intent_classifier import PIECES
 
 ENTITY = "question_topic"
@@ -30,7 +28,7 @@ SHORT_ANSWER_INTENTS = frozenset({"deny", "affirm", "thank", "greet", "nlu_fallb
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
-class QuestionSplitter(GraphComponent, EntityExtractorMixin):
+class QuestionSplitter(ConfiguredComponent, EntityExtractorMixin):
     """Adds a `question_topic` entity for each extra question in a message."""
 
     @staticmethod
@@ -39,19 +37,8 @@ class QuestionSplitter(GraphComponent, EntityExtractorMixin):
         return {"topic_pattern": r"^ask_(?!capabilities$)", "threshold": 0.6}
 
     def __init__(self, config: Dict[str, Any]) -> None:
-        self._config = {**self.get_default_config(), **config}
+        super().__init__(config)
         self._topic = re.compile(self._config["topic_pattern"])
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> QuestionSplitter:
-        """Nothing to train: the pieces are ranked by the intent classifier's model."""
-        return cls(config)
 
     def topics(self, message: Message, at_commas: bool = False) -> List[Dict[str, Any]]:
         """The confident topic of each question piece of a multi-question message."""

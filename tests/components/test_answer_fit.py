@@ -5,15 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.answer_fit import ENTITY, NEAREST, AnswerFit
 from components.encoder.minilm import shared_encoder
 from components.intent_classifier import SIMILARITY, LinearIntentClassifier
+from tests.components.helpers import trained_classifier
 
 EXAMPLES = {
     "ask_bathing": ["can i shower tonight", "is a bath ok after the procedure", "when can i take a bath",
@@ -24,16 +21,11 @@ EXAMPLES = {
                     "can i drive to work"],
     "greet": ["hi", "hello there", "good morning", "hey", "hiya", "good evening"],
 }
-CONTEXT = ExecutionContext(GraphSchema({}), "test")
 
 
 @pytest.fixture(scope="module")
 def classifier(tmp_path_factory: pytest.TempPathFactory) -> LinearIntentClassifier:
-    storage, resource = LocalModelStorage(Path(tmp_path_factory.mktemp("fit"))), Resource("intents")
-    component = LinearIntentClassifier.create({}, storage, resource, CONTEXT)
-    data = TrainingData([Message(data={"text": t, "intent": i}) for i, ts in EXAMPLES.items() for t in ts])
-    component.train(data, shared_encoder())
-    return LinearIntentClassifier.load({}, storage, resource, CONTEXT)
+    return trained_classifier(EXAMPLES, Path(tmp_path_factory.mktemp("fit")))
 
 
 def fit(classifier: LinearIntentClassifier, text: str, **config: float) -> list[dict]:

@@ -42,7 +42,7 @@ def test_no_or_mixed_cue_sets_nothing(text: str) -> None:
 
 def test_component_adds_an_entity_that_points_at_the_cue() -> None:
     message = Message({"text": "can i have coffee before my procedure?"})
-    PhaseExtractor().process([message])
+    PhaseExtractor({}).process([message])
     (entity,) = message.get("entities")
     assert entity["entity"] == "procedure_phase" and entity["value"] == "before"
     assert message.get("text")[entity["start"] : entity["end"]] == "before my procedure"

@@ -5,15 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rasa.engine.graph import ExecutionContext, GraphSchema
-from rasa.engine.storage.local_model_storage import LocalModelStorage
-from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.encoder.minilm import shared_encoder
 from components.intent_classifier import LinearIntentClassifier
 from components.question_splitter import QuestionSplitter
+from tests.components.helpers import CONTEXT, trained_classifier
 
 EXAMPLES = {
     "ask_bathing": ["can i shower", "is a bath ok", "when can i take a bath", "shower tonight ok?",
@@ -23,16 +20,11 @@ EXAMPLES = {
                            "my boss asks when i am back", "work next week ok"],
     "greet": ["hi", "hello there", "good morning", "hey", "hiya", "good evening", "howdy", "yo"],
 }
-CONTEXT = ExecutionContext(GraphSchema({}), "test")
 
 
 @pytest.fixture(scope="module")
 def classifier(tmp_path_factory: pytest.TempPathFactory) -> LinearIntentClassifier:
-    storage, resource = LocalModelStorage(Path(tmp_path_factory.mktemp("splitter"))), Resource("intents")
-    component = LinearIntentClassifier.create({}, storage, resource, CONTEXT)
-    data = TrainingData([Message(data={"text": t, "intent": i}) for i, ts in EXAMPLES.items() for t in ts])
-    component.train(data, shared_encoder())
-    return LinearIntentClassifier.load({}, storage, resource, CONTEXT)
+    return trained_classifier(EXAMPLES, Path(tmp_path_factory.mktemp("splitter")))
 
 
 def split(classifier: LinearIntentClassifier, text: str, intent: str | None = None,
