@@ -115,6 +115,9 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             # gives less than `doubt_below`, is asked about rather than escalated.
             "doubt_levels": ["urgent"],
             "doubt_below": 0.0,
+            # An emergency sign the learned detector gives at least this is escalated even
+            # when a cue of the rules says otherwise ("people said I was out cold").
+            "emergency_override": 1.01,
             # Whether a sign the learned detector finds in one comma clause is found.
             "learned_clauses": False,
             "C": 10.0,
@@ -166,6 +169,9 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         limbs = sorted(self._lexicon.concepts.get("LIMB", ()), key=len, reverse=True)
         self._limb_words = re.compile(r"\b(?:" + "|".join(map(re.escape, limbs)) + r")\b") if limbs else None
         self._rank = {name: self._lexicon.rank(s.level) for name, s in self._lexicon.symptoms.items()}
+        self._emergencies = frozenset(
+            name for name, s in self._lexicon.symptoms.items() if s.level == "emergency"
+        )
         self._doubtable = frozenset(
             name for name, s in self._lexicon.symptoms.items() if s.level in self._config["doubt_levels"]
         )
@@ -333,6 +339,8 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             # without the learned detector (no probabilities) the rules are never doubted
             self._config["doubt_below"] if learned else 0.0,
             support,
+            self._emergencies,
+            self._config["emergency_override"],
         )
         if (
             decision.possible

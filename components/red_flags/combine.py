@@ -46,6 +46,8 @@ def combine(
     doubtable: AbstractSet[str] = frozenset(),
     doubt_below: float = 0.0,
     support: Mapping[str, float] | None = None,
+    overriding: AbstractSet[str] = frozenset(),
+    override_at: float = 1.01,
 ) -> Decision:
     """One decision from the rules' finding and the learned sign probabilities.
 
@@ -55,6 +57,8 @@ def combine(
     learned detector's reading of more parts of the message): they are asked about.
     """
     support = learned if support is None else support
+    # A sign in `overriding` (the emergencies) that the learned detector is all but sure
+    # of is not held back by a cue of the rules: a clear emergency never waits.
     cued = {m.symptom for m in rules.mentions if m.status in CUED} - set(rules.present)
     doubted = {
         sign
@@ -63,7 +67,7 @@ def combine(
     }
     found: Dict[str, List[str]] = {sign: [RULES] for sign in rules.present if sign not in doubted}
     for sign, probability in learned.items():
-        if probability >= high and sign not in cued:
+        if probability >= high and (sign not in cued or (sign in overriding and probability >= override_at)):
             found.setdefault(sign, []).append(LEARNED)
     if found:
         order = sorted(found, key=lambda s: (-rank.get(s, 0), -learned.get(s, 0.0)))

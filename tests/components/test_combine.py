@@ -76,3 +76,19 @@ def test_a_doubted_sign_beside_a_sure_one_leaves_the_sure_one_escalated() -> Non
         0.05,
     )
     assert decision.present == ("fever",)
+
+
+def test_an_emergency_the_learned_detector_is_all_but_sure_of_is_not_held_back_by_a_cue() -> None:
+    cued = finding(("passed_out", Status.HYPOTHETICAL))
+    held = combine(cued, {"passed_out": 0.95}, RANK, HIGH, LOW)
+    assert held.present == () and held.possible == "passed_out"
+    overridden = combine(
+        cued, {"passed_out": 0.95}, RANK, HIGH, LOW, overriding={"passed_out"}, override_at=0.9
+    )
+    assert overridden.present == ("passed_out",)
+    # an urgent sign, or a less sure reading, is still asked about
+    fever = combine(finding(("fever", Status.NEGATED)), {"fever": 0.99}, RANK, HIGH, LOW,
+                    overriding={"passed_out"}, override_at=0.9)
+    assert fever.present == ()
+    unsure = combine(cued, {"passed_out": 0.86}, RANK, HIGH, LOW, overriding={"passed_out"}, override_at=0.9)
+    assert unsure.present == ()
