@@ -3,7 +3,7 @@
 They are combined for recall, so the policy is asymmetric on purpose:
 - a sign either detector finds with high confidence escalates: the rules' "present", or
   the learned probability at or above `high`;
-- a negation, history or "what if" cue of the rules may hide a sign only when the learned
+- a negation, history, "what if" or someone-else cue of the rules may hide a sign only when the learned
   detector agrees it is absent (below `low`). When they disagree, the patient is asked;
 - a sign only the learned detector finds, between `low` and `high`, is asked about too;
 - a sign only the rules find, at a level in `doubtable` (urgent, not emergency), while the
@@ -24,7 +24,7 @@ from components.red_flags.context import Status
 from components.red_flags.detector import Finding
 
 RULES, LEARNED = "rules", "learned"
-CUED = (Status.NEGATED, Status.EXPECTED, Status.HYPOTHETICAL, Status.HISTORICAL)
+CUED = (Status.NEGATED, Status.EXPECTED, Status.HYPOTHETICAL, Status.HISTORICAL, Status.OTHER)
 
 
 @dataclass(frozen=True)

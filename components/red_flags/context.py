@@ -10,14 +10,22 @@ Two rules keep a present symptom from being hidden, which is the point of this m
   is *not* moving", "*not* getting better", "I *can't* move my leg");
 - when cues disagree, presence wins: RECURRED ("it's back", which looks back over the
   whole sentence) and POSSIBLE ("not sure if", "I think") beat NEGATED, which beats
-  HYPOTHETICAL and HISTORICAL. A symptom counts as present when any of its mentions is.
+  HYPOTHETICAL, HISTORICAL and OTHER. A symptom counts as present when any of its
+  mentions is.
+
+OTHER is a sign of someone who cannot be the patient, FIGURATIVE a sign word in another
+sense ("laughed so hard I could barely breathe", "38 degrees outside"); both read as
+"other", not the patient's sign. OTHER is a sign of someone who cannot be the patient ("the dog passed out", "my coworker
+fainted"). Its scope ends where the sentence comes back to the patient ("my coworker found
+*me* passed out", "my grandson says *grandma* fainted"); a relative who may be the patient
+("my dad fainted") is no OTHER cue at all.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Iterable, List, Sequence, Set, Tuple
+from typing import AbstractSet, Iterable, List, Sequence, Set, Tuple
 
 from spacy.tokens import Doc
 
@@ -33,10 +41,20 @@ class Status(str, Enum):
     EXPECTED = "expected"
     HYPOTHETICAL = "hypothetical"
     HISTORICAL = "historical"
+    OTHER = "other"
 
 
 # Categories in order of precedence; POSSIBLE means present.
-_PRECEDENCE = ("RECURRED", "POSSIBLE", "NEGATED", "EXPECTED", "HYPOTHETICAL", "HISTORICAL")
+_PRECEDENCE = (
+    "RECURRED",
+    "POSSIBLE",
+    "NEGATED",
+    "EXPECTED",
+    "HYPOTHETICAL",
+    "HISTORICAL",
+    "OTHER",
+    "FIGURATIVE",
+)
 _STATUS = {
     "RECURRED": Status.PRESENT,
     "EXPECTED": Status.EXPECTED,
@@ -44,6 +62,8 @@ _STATUS = {
     "NEGATED": Status.NEGATED,
     "HYPOTHETICAL": Status.HYPOTHETICAL,
     "HISTORICAL": Status.HISTORICAL,
+    "OTHER": Status.OTHER,
+    "FIGURATIVE": Status.OTHER,
 }
 
 
@@ -86,12 +106,15 @@ def scope_of(
     max_tokens: int,
     terminators: Set[int],
     sentences: List[int],
+    patient: AbstractSet[int] = frozenset(),
 ) -> Tuple[int, int]:
-    """The token range [start, end) a cue governs."""
+    """The token range [start, end) a cue governs; an OTHER cue's ends at a `patient` token."""
     if cue.direction == "forward":
         start, end = cue.end, cue.end
         while end < len(doc) and end - cue.end < max_tokens and sentences[end] == sentences[cue.start]:
             if end in terminators or doc[end].text in SENTENCE_ENDS:
+                break
+            if cue.category == "OTHER" and end in patient:
                 break
             if doc[end].text == "," and _comma_ends_scope(doc, end, cue.end + max_tokens, sentences):
                 break
@@ -118,6 +141,7 @@ def status_of(
     max_tokens: int,
     terminators: Set[int],
     sentences: List[int],
+    patient: AbstractSet[int] = frozenset(),
 ) -> Tuple[Status, Sequence[CueSpan]]:
     """The status of a mention made of these concept matches, and the cues that decided it.
 
@@ -129,7 +153,7 @@ def status_of(
     for cue in cues:
         if cue.symptoms and symptom not in cue.symptoms:
             continue
-        scope_start, scope_end = scope_of(doc, cue, max_tokens, terminators, sentences)
+        scope_start, scope_end = scope_of(doc, cue, max_tokens, terminators, sentences, patient)
         if any(scope_start <= s < scope_end or scope_start < e <= scope_end for s, e in parts):
             found.append(cue)
     for category in _PRECEDENCE:

@@ -7,7 +7,7 @@ The pipeline, all on one spaCy Doc:
    inside a `not_symptoms` phrase ("the numbing shot"), plus the temperature reader;
 4. symptom patterns: all concepts of a pattern within `window` tokens in one sentence;
 5. `context`: ConText decides whether each mention is present, negated, hypothetical
-   or historical.
+   historical, or someone else's.
 The message's level is the most severe level among its present symptoms.
 """
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from datetime import date
 from dataclasses import dataclass, field
 from typing import Dict, List, NamedTuple, Sequence, Set, Tuple
 
@@ -66,6 +67,11 @@ def only_normal_readings(text: str) -> bool:
     """Whether the text gives a temperature and every one is under 100.4 °F / 38 °C."""
     readings = temperature_readings(text)
     return bool(readings) and all(value < FEVER_AT[unit] for value, unit in readings)
+
+
+def _holds(start: int, end: int, inner_start: int, inner_end: int) -> bool:
+    """Whether the span [start, end) holds the inner span and more."""
+    return start <= inner_start and inner_end <= end and end - start > inner_end - inner_start
 
 
 class RawMention(NamedTuple):
@@ -149,6 +155,8 @@ class RedFlagDetector:
             cue_phrases[f"{cue.category}|{cue.direction}|{','.join(cue.symptoms)}"].append(cue.phrase)
         self.cues = self._matcher("NORM", cue_phrases)
         self.terminators = self._matcher("NORM", {"TERMINATE": self.lexicon.terminators})
+        self.patient_words = self._matcher("NORM", {"PATIENT": self.lexicon.patient_words})
+        self.historical = [re.compile(p) for p in self.lexicon.historical_patterns]
         concept_norms = {
             name: {self._norms(p) for p in phrases} for name, phrases in self.lexicon.concepts.items()
         }
@@ -208,7 +216,10 @@ class RedFlagDetector:
         excluded = [(s, e) for _, s, e in self._labelled(self.exclusions, doc)]
         found: Dict[str, List[Tuple[int, int]]] = defaultdict(list)
         for concept, start, end in self._labelled(self.concepts, doc):
-            if not any(s <= start and end <= e for s, e in excluded):
+            # a sign word inside a not-symptom phrase, or sharing words with it, is used in
+            # that phrase's other sense ("I'm *dying to* get back on the golf course"); a
+            # sign phrase that holds a whole not-symptom phrase is the sign ("zero pain relief")
+            if not any(start < e and s < end and not _holds(start, end, s, e) for s, e in excluded):
                 found[concept].append((start, end))
         found["HIGH_TEMPERATURE"] += self._temperatures(doc, sentences)
         return found
@@ -262,6 +273,22 @@ class RedFlagDetector:
             cues.append(CueSpan(start, end, category, direction, symptoms))
         return cues
 
+    def _historical_times(self, doc: Doc) -> List[CueSpan]:
+        """ "when I was 16", "in 2015": HISTORICAL both ways; a year only before this one."""
+        found = []
+        for pattern in self.historical:
+            for match in pattern.finditer(doc.text.lower()):
+                year = match.groupdict().get("year")
+                if year and int(year) >= date.today().year:
+                    continue
+                span = doc.char_span(match.start(), match.end(), alignment_mode="expand")
+                if span is not None:
+                    found += [
+                        CueSpan(span.start, span.end, "HISTORICAL", direction)
+                        for direction in ("forward", "backward")
+                    ]
+        return found
+
     def detect(self, text: str) -> Finding:
         """The warning signs the text mentions, each with its status, and the level."""
         text = (text or "")[:MAX_CHARS]
@@ -285,13 +312,16 @@ class RedFlagDetector:
         # so is a negation whose last word starts them ("my leg has *stopped* moving").
         cues = [
             c
-            for c in self._cues(doc)
+            for c in self._cues(doc) + self._historical_times(doc)
             if not all(i in concept_tokens for i in range(c.start, c.end))
             and not (c.category == "NEGATED" and (c.end - 1) in concept_tokens)
         ]
+        patient = {i for _, s, e in self._labelled(self.patient_words, doc) for i in range(s, e)}
         mentions = []
         for name, start, end, parts in raw:
-            status, deciding = status_of(name, parts, cues, doc, self.lexicon.scope, terminators, sentences)
+            status, deciding = status_of(
+                name, parts, cues, doc, self.lexicon.scope, terminators, sentences, patient
+            )
             symptom = self.lexicon.symptoms[name]
             span = doc[start:end]
             mentions.append(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import yaml
 
@@ -12,7 +12,17 @@ RED_FLAGS_FILE = Path(__file__).resolve().parents[2] / "data" / "red_flags.yml"
 
 # Most severe first; a message's level is the most severe of its present symptoms.
 LEVELS: Tuple[str, ...] = ("emergency", "urgent", "watch")
-CATEGORIES = ("NEGATED", "EXPECTED", "HYPOTHETICAL", "HISTORICAL", "POSSIBLE", "RECURRED", "PSEUDO")
+CATEGORIES = (
+    "NEGATED",
+    "EXPECTED",
+    "HYPOTHETICAL",
+    "HISTORICAL",
+    "OTHER",
+    "FIGURATIVE",
+    "POSSIBLE",
+    "RECURRED",
+    "PSEUDO",
+)
 DIRECTIONS = ("forward", "backward")
 
 # Concepts that are not phrases from the file but come from code (the number reader).
@@ -75,22 +85,30 @@ class Lexicon:
     # Asking whether to call 911 now, and the words that make such a question general.
     emergency_questions: Tuple[str, ...] = ()
     emergency_question_unless: Tuple[str, ...] = ()
+    # Words that bring a sentence back to the patient ("me", "my mom"): an OTHER cue ("my
+    # dog", "a coworker") governs nothing after them ("my coworker found *me* passed out").
+    patient_words: Tuple[str, ...] = ()
+    # Regular expressions for times no phrase list can hold ("when i was 16", "in 2015").
+    historical_patterns: Tuple[str, ...] = ()
 
     def rank(self, level: str) -> int:
         """Higher is more severe."""
         return len(LEVELS) - LEVELS.index(level)
 
 
-def _cues(raw: Dict[str, Dict[str, List[str]]], symptom_names: set) -> List[Cue]:
+def _cues(raw: Dict[str, Dict[str, Any]], symptom_names: set) -> List[Cue]:
+    """A group is named by its category, or has a `category:` of its own (a second group
+    of one category, limited to other signs)."""
     cues = []
-    for category, spec in raw.items():
+    for name, spec in raw.items():
+        category = spec.get("category", name)
         if category not in CATEGORIES:
             raise ValueError(f"unknown cue category {category!r}")
         limited = tuple(spec.get("symptoms", ()))
         if set(limited) - symptom_names:
             raise ValueError(f"{category}: unknown symptoms {sorted(set(limited) - symptom_names)}")
         for direction, phrases in spec.items():
-            if direction == "symptoms":
+            if direction in ("symptoms", "category"):
                 continue
             if direction not in DIRECTIONS:
                 raise ValueError(f"unknown direction {direction!r} for {category}")
@@ -145,4 +163,6 @@ def load_lexicon(path: Path = RED_FLAGS_FILE) -> Lexicon:
         emergency_question_unless=_phrases(
             raw.get("emergency_question_unless", []), "emergency_question_unless"
         ),
+        patient_words=_phrases(context.get("patient_words", []), "patient_words"),
+        historical_patterns=tuple(str(p) for p in context.get("historical_patterns", [])),
     )

@@ -106,3 +106,56 @@ def test_temperature_readings_and_whether_they_are_all_normal() -> None:
     assert not only_normal_readings("it was 99 and now 102")
     assert not only_normal_readings("no numbers here")
     assert not only_normal_readings("38C")
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        # an animal, a child or a workmate cannot be the patient
+        ("our puppy collapsed after his walk, poor thing", Status.OTHER),
+        ("a colleague of mine passed out in the break room", Status.OTHER),
+        ("the baby has had a fever since tuesday", Status.OTHER),
+        # sign words in another sense
+        ("we were laughing so much at dinner I couldn't breathe", Status.OTHER),
+        ("forecast says 39 degrees outside tomorrow, staying in", Status.OTHER),
+        # another time no phrase list can hold
+        ("I blacked out once when I was 19, never again", Status.HISTORICAL),
+        ("had a fever back in 2011 with the flu", Status.HISTORICAL),
+        ("I passed out twenty years ago at a wedding", Status.HISTORICAL),
+    ],
+)
+def test_someone_elses_a_figurative_or_a_long_past_sign_is_not_the_patients(
+    detector: RedFlagDetector, text: str, status: Status
+) -> None:
+    finding = detector.detect(text)
+    assert finding.present == ()
+    assert status in {m.status for m in finding.mentions}
+
+
+@pytest.mark.parametrize(
+    ("text", "symptom"),
+    [
+        # the sentence comes back to the patient, or the relative may be the patient
+        ("a colleague found me collapsed on the floor", "passed_out"),
+        ("the cat woke me and I couldn't breathe", "breathing"),
+        ("my granddaughter says grandpa fainted in the garden", "passed_out"),
+        ("my dad collapsed after his back procedure", "passed_out"),
+        # a time that is today, an age that is now
+        ("I fainted when I was getting out of the car", "passed_out"),
+        ("my wife aged 70 cannot move her right leg", "cannot_move_limb"),
+        # a not-symptom phrase inside a longer sign phrase keeps the sign
+        ("three weeks on and zero pain relief", "not_improving"),
+    ],
+)
+def test_cues_of_someone_else_or_another_time_stop_where_the_patient_is_meant(
+    detector: RedFlagDetector, text: str, symptom: str
+) -> None:
+    assert symptom in detector.detect(text).present
+
+
+def test_a_year_counts_as_history_only_before_this_one(detector: RedFlagDetector) -> None:
+    from datetime import date
+
+    this_year = date.today().year
+    assert detector.detect(f"I fainted in {this_year - 3}").present == ()
+    assert detector.detect(f"I fainted in {this_year}").present == ("passed_out",)
