@@ -13,11 +13,11 @@ Two rules keep a present symptom from being hidden, which is the point of this m
   HYPOTHETICAL, HISTORICAL and OTHER. A symptom counts as present when any of its
   mentions is.
 
-OTHER is a sign of someone who cannot be the patient, FIGURATIVE a sign word in another
-sense ("laughed so hard I could barely breathe", "38 degrees outside"); both read as
-"other", not the patient's sign. OTHER is a sign of someone who cannot be the patient ("the dog passed out", "my coworker
-fainted"). Its scope ends where the sentence comes back to the patient ("my coworker found
-*me* passed out", "my grandson says *grandma* fainted"); a relative who may be the patient
+OTHER is a sign of someone who cannot be the patient ("the dog passed out", "my coworker
+fainted"), FIGURATIVE a sign word in another sense ("laughed so hard I could barely
+breathe", "38 degrees outside"); both read as "other", not the patient's sign. An OTHER
+cue's scope ends where the sentence comes back to the patient ("my coworker found *me*
+passed out", "my grandson says *grandma* fainted"); a relative who may be the patient
 ("my dad fainted") is no OTHER cue at all.
 """
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import date
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Dict, List, NamedTuple, Sequence, Set, Tuple
 
 import spacy
