@@ -169,8 +169,13 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         limbs = sorted(self._lexicon.concepts.get("LIMB", ()), key=len, reverse=True)
         self._limb_words = re.compile(r"\b(?:" + "|".join(map(re.escape, limbs)) + r")\b") if limbs else None
         self._rank = {name: self._lexicon.rank(s.level) for name, s in self._lexicon.symptoms.items()}
+        # The signs a sure learned reading escalates over a rules cue. A declared emergency
+        # is defined by the patient's words, so a cue of the rules decides it: "if I ever
+        # feel it's an emergency, do I call 911?" is a question, however sure the model is.
         self._emergencies = frozenset(
-            name for name, s in self._lexicon.symptoms.items() if s.level == "emergency"
+            name
+            for name, s in self._lexicon.symptoms.items()
+            if s.level == "emergency" and name != DECLARED
         )
         self._doubtable = frozenset(
             name for name, s in self._lexicon.symptoms.items() if s.level in self._config["doubt_levels"]

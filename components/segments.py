@@ -32,6 +32,19 @@ _COMMA = re.compile(r"\s*,\s*")
 
 MIN_WORDS = 3
 
+# A clause that opens with a question word ("my wife is booked for this, who does she
+# tell"); "can't"/"don't" open no question, and a bare "after?" answers one.
+_ASKS = re.compile(
+    r"(?:^|[,.;:!]\s*|\b(?:and|so|but)\s+)(?:who|what|whats|when|where|why|which|how|can|could|"
+    r"should|do|does|did|is|are|will|would|may)(?!n?['’]t)\b",
+    re.IGNORECASE,
+)
+
+
+def asks(text: str) -> bool:
+    """Whether a clause of the text opens with a question word: it asks, not only tells."""
+    return bool(_ASKS.search(text or ""))
+
 
 @dataclass(frozen=True)
 class Segment:

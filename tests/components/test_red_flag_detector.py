@@ -35,6 +35,10 @@ def detector() -> RedFlagDetector:
         ("not sure if this counts but i feel feverish", "urgent", "fever"),
         ("i can't stop shivering", "urgent", "chills"),
         ("my temp was 99 this morning, now i'm burning up", "urgent", "fever"),
+        # a reading with a question after it is a reading ("is it" asks, it does not hide)
+        ("is it normal to have a temp of 38.5 today", "urgent", "fever"),
+        # a visit "back here" is no sign that came back, but a sign that did is
+        ("the tingling came back this morning", "urgent", "nerve_symptoms"),
     ],
 )
 def test_reports_are_found_at_their_level(
@@ -53,6 +57,8 @@ def test_reports_are_found_at_their_level(
         ("will they numb the skin first", None),
         ("what's the number for the nurse line", None),
         ("i'm 38 and had it done on monday", None),
+        ("is a fever one of the things to watch for? not that i have one", Status.HYPOTHETICAL),
+        ("if there's an emergency at home do i ring 911 or come back here?", Status.HYPOTHETICAL),
         ("temp 99.1, is that a fever?", Status.HYPOTHETICAL),
         ("no improvement yet since yesterday, is that normal", Status.EXPECTED),
     ],

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+import yaml
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
@@ -21,11 +22,13 @@ from components.red_flag_detector import RedFlagDetectorComponent
 from tests.conftest import PROJECT
 
 CONTEXT = ExecutionContext(GraphSchema({}), "test")
+# The example files config.yml trains on, so a new file is tested as soon as it is used.
 CONFIG = {
     "learned_examples_files": [
-        str(PROJECT / "data" / "red_flags_learned.yml"),
-        str(PROJECT / "data" / "red_flags_learned_more.yml"),
-        str(PROJECT / "data" / "red_flags_learned_patients.yml"),
+        str(PROJECT / path)
+        for step in yaml.safe_load((PROJECT / "config.yml").read_text())["pipeline"]
+        if step["name"].endswith("RedFlagDetectorComponent")
+        for path in step["learned_examples_files"]
     ]
 }
 
