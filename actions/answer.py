@@ -111,7 +111,9 @@ class ActionAnswerQuestion(Action):
             text = render_topic(kb.topics[name], phase, kb, details)
             if hedged and name == main:
                 # A weak match is not presented as the answer: it is the nearest there is.
-                text = "\n".join([NEAREST_ONLY, text, render_contacts(details)])
+                # (the care team's numbers once: some topics end with them already)
+                contacts = [] if kb.topics[name].contacts else [render_contacts(details)]
+                text = "\n".join([NEAREST_ONLY, text, *contacts])
             dispatcher.utter_message(text=text)
         if intent not in kb.topics and intent != RED_FLAG_INTENT and not answering_check(tracker):
             dispatcher.utter_message(text=PARTLY_ANSWERED + " " + render_contacts(details))

@@ -118,6 +118,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             # An emergency sign the learned detector gives at least this is escalated even
             # when a cue of the rules says otherwise ("people said I was out cold").
             "emergency_override": 1.01,
+            "override_levels": ["emergency"],
             # Whether a sign the learned detector finds in one comma clause is found.
             "learned_clauses": False,
             "C": 10.0,
@@ -169,13 +170,14 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         limbs = sorted(self._lexicon.concepts.get("LIMB", ()), key=len, reverse=True)
         self._limb_words = re.compile(r"\b(?:" + "|".join(map(re.escape, limbs)) + r")\b") if limbs else None
         self._rank = {name: self._lexicon.rank(s.level) for name, s in self._lexicon.symptoms.items()}
-        # The signs a sure learned reading escalates over a rules cue. A declared emergency
-        # is defined by the patient's words, so a cue of the rules decides it: "if I ever
-        # feel it's an emergency, do I call 911?" is a question, however sure the model is.
-        self._emergencies = frozenset(
+        # The signs a sure learned reading escalates over a rules cue (`override_levels`). A
+        # declared emergency is defined by the patient's words, so a cue of the rules decides
+        # it: "if I ever feel it's an emergency, do I call 911?" is a question, however sure
+        # the model is.
+        self._overriding = frozenset(
             name
             for name, s in self._lexicon.symptoms.items()
-            if s.level == "emergency" and name != DECLARED
+            if s.level in self._config["override_levels"] and name != DECLARED
         )
         self._doubtable = frozenset(
             name for name, s in self._lexicon.symptoms.items() if s.level in self._config["doubt_levels"]
@@ -344,7 +346,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             # without the learned detector (no probabilities) the rules are never doubted
             self._config["doubt_below"] if learned else 0.0,
             support,
-            self._emergencies,
+            self._overriding,
             self._config["emergency_override"],
         )
         if (

@@ -29,6 +29,8 @@ GATES = {
     "set_d": (0.98, 0.93, 0.14, 0.84, 0.70),
     # first run 2026-11-27 at the end of the session (docs/blind_runs/fifth/)
     "set_e": (0.96, 0.95, 0.07, 0.91, 0.72),
+    # first run 2026-11-27 (docs/blind_runs/sixth/); gated from the third session on
+    "set_f": (0.96, 0.98, 0.05, 0.95, 0.80),
 }
 
 
@@ -75,6 +77,9 @@ ALREADY_IN_TRAINING = {
     "i'm back home", "thx", "what should i wear",
     # set e: also in the data since commit 12ee93a
     "ice how long", "thank you",
+    # set f: in the data before the set was written (commits bc1af94, 5be0958, 84e93f7, 1558738)
+    "good afternoon", "hello again", "hi there", "later", "morning", "should i ice it",
+    "whats the dye for", "how long before i can take a bath?",
 }
 
 

@@ -116,3 +116,11 @@ def test_the_caveat_belongs_to_the_main_topic_not_to_a_confident_extra_question(
     ]
     first, second = answer("ask_bathing", "sauna ok? and when back to work", entities=entities)[0]
     assert first.startswith("The handouts don't say exactly") and "don't say exactly" not in second
+
+
+def test_a_weak_match_of_a_topic_that_ends_with_the_numbers_gives_them_once() -> None:
+    fit = [{"entity": "answer_fit", "value": "nearest"}]
+    (reply,), _ = answer("ask_warning_signs", "when's the 811 line for", entities=fit)
+    assert reply.startswith("The handouts don't say exactly that")
+    assert reply.count("555-0100") == 1
+    assert "811 in most provinces and territories" in reply

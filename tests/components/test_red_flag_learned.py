@@ -235,3 +235,16 @@ def test_a_phase_or_a_call_tomorrow_right_after_a_warning_gets_the_warning_again
                          ("do I call the clinic in the morning?", "request_human")]:
         message = parse(component, text, intent=intent, tracker=history)
         assert [f["detector"] for f in flags(message)] == ["follow_up"], text
+
+
+def test_a_sure_learned_reading_overrides_a_cue_for_the_configured_levels_never_for_a_declared_one(
+    tmp_path: Path,
+) -> None:
+    storage, resource = LocalModelStorage(tmp_path), Resource("overriding")
+    config = {**CONFIG, "override_levels": ["emergency", "urgent"]}
+    overriding = RedFlagDetectorComponent.create(config, storage, resource, CONTEXT)._overriding
+    assert {"passed_out", "cannot_move_limb", "bladder_bowel", "fever"} <= overriding
+    assert "declared_emergency" not in overriding  # the patient's words define it
+    assert "not_improving" not in overriding  # a watch sign is not in the levels
+    default = RedFlagDetectorComponent.create(CONFIG, storage, resource, CONTEXT)._overriding
+    assert "passed_out" in default and "fever" not in default
