@@ -109,6 +109,14 @@ def scope_of(
     patient: AbstractSet[int] = frozenset(),
 ) -> Tuple[int, int]:
     """The token range [start, end) a cue governs; an OTHER cue's ends at a `patient` token."""
+    if cue.direction in ("previous", "answer"):
+        own = sentences[cue.start]
+        if own == 0:
+            return cue.start, cue.start
+        before = [i for i, s in enumerate(sentences) if s == own - 1]
+        if cue.direction == "answer" and doc[before[-1]].text != "?":
+            return cue.start, cue.start  # no question before it: an ordinary "no"
+        return before[0], cue.start
     if cue.direction == "forward":
         start, end = cue.end, cue.end
         while end < len(doc) and end - cue.end < max_tokens and sentences[end] == sentences[cue.start]:

@@ -23,7 +23,10 @@ CATEGORIES = (
     "RECURRED",
     "PSEUDO",
 )
-DIRECTIONS = ("forward", "backward")
+# forward/backward: up to `scope` tokens in the cue's clause; previous: the sentence before
+# the cue's and its own up to the cue ("…passing out, breathing trouble. None of that
+# here"); answer: the same, only when that sentence is a question ("chills? nope.").
+DIRECTIONS = ("forward", "backward", "previous", "answer")
 
 # Concepts that are not phrases from the file but come from code (the number reader).
 BUILTIN_CONCEPTS = {"HIGH_TEMPERATURE"}

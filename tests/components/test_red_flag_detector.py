@@ -165,3 +165,22 @@ def test_a_year_counts_as_history_only_before_this_one(detector: RedFlagDetector
     this_year = date.today().year
     assert detector.detect(f"I fainted in {this_year - 3}").present == ()
     assert detector.detect(f"I fainted in {this_year}").present == ("passed_out",)
+
+
+@pytest.mark.parametrize(
+    ("text", "present"),
+    [
+        # an answer to the question before it negates that question's sign
+        ("numbness? nope. tingling? nah. all good", ()),
+        ("the list says fainting, bad breathing and so on. none of that here", ()),
+        # no question before it: an ordinary "no" or "nope" hides nothing there
+        ("I blacked out. Nope, I'm not joking.", ("passed_out",)),
+        ("shivering since lunch, no other symptoms", ("chills",)),
+        # "no idea" is no negation
+        ("temperature? no idea, I feel hot and feverish", ("fever",)),
+    ],
+)
+def test_an_answer_to_a_question_before_it_negates_only_that_question(
+    detector: RedFlagDetector, text: str, present: tuple
+) -> None:
+    assert detector.detect(text).present == present
