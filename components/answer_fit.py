@@ -5,8 +5,10 @@ was trained on: "what's the success rate?" lands on how long relief lasts. Quoti
 as if it were the answer is an invented answer by another name. This component adds an
 `answer_fit` entity with the value `nearest` when the topic's confidence is low or the
 message is far from every example of that topic (the encoder's cosine similarity, set by
-the classifier); the answer action then says plainly that the handouts don't say exactly
-that, beside the nearest quote and the care team's numbers. The limits live in config.yml.
+the classifier), or when the classifier itself gives out-of-scope a real chance beside it
+(`max_out_of_scope`: "I have a pacemaker, is the radiofrequency safe?"); the answer
+action then says plainly that the handouts don't say exactly that, beside the nearest
+quote and the care team's numbers. The limits live in config.yml.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any, Dict, List
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from components.configured import ConfiguredComponent
@@ -33,7 +35,13 @@ class AnswerFit(ConfiguredComponent, EntityExtractorMixin):
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         """Which intents are topics, and the confidence and similarity a sure answer needs."""
-        return {"topic_pattern": r"^ask_(?!capabilities$)", "min_confidence": 0.6, "min_similarity": 0.5}
+        return {
+            "topic_pattern": r"^ask_(?!capabilities$)",
+            "min_confidence": 0.6,
+            "min_similarity": 0.5,
+            "out_of_scope_intent": "out_of_scope",
+            "max_out_of_scope": 1.01,
+        }
 
     def __init__(self, config: Dict[str, Any]) -> None:
         super().__init__(config)
@@ -46,6 +54,11 @@ class AnswerFit(ConfiguredComponent, EntityExtractorMixin):
         if not name or not self._topic.search(name):
             return False
         if float(intent.get("confidence") or 0.0) < self._config["min_confidence"]:
+            return True
+        ranking = {
+            r.get("name"): float(r.get("confidence") or 0.0) for r in message.get(INTENT_RANKING_KEY) or []
+        }
+        if ranking.get(self._config["out_of_scope_intent"], 0.0) >= self._config["max_out_of_scope"]:
             return True
         similarity = (message.get(SIMILARITY) or {}).get(name)
         return similarity is not None and similarity < self._config["min_similarity"]

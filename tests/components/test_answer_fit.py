@@ -62,3 +62,27 @@ def test_low_confidence_alone_is_enough(classifier: LinearIntentClassifier) -> N
 
 def test_only_topics_are_marked(classifier: LinearIntentClassifier) -> None:
     assert fit(classifier, "hello", min_confidence=1.01, min_similarity=1.01) == []
+
+
+def test_a_topic_beside_a_real_chance_of_out_of_scope_gets_the_nearest_only() -> None:
+    message = Message(data={"text": "i have a pacemaker, is it safe"})
+    message.set("intent", {"name": "ask_questions_for_provider", "confidence": 0.83})
+    message.set(
+        "intent_ranking",
+        [
+            {"name": "ask_questions_for_provider", "confidence": 0.83},
+            {"name": "out_of_scope", "confidence": 0.10},
+        ],
+    )
+    config = {**AnswerFit.get_default_config(), "max_out_of_scope": 0.05}
+    AnswerFit(config).process([message])
+    assert [e["value"] for e in message.get("entities")] == [NEAREST]
+    # ...and not when out-of-scope has next to nothing
+    sure = Message(data={"text": "can i shower"})
+    sure.set("intent", {"name": "ask_bathing", "confidence": 0.97})
+    sure.set(
+        "intent_ranking",
+        [{"name": "ask_bathing", "confidence": 0.97}, {"name": "out_of_scope", "confidence": 0.01}],
+    )
+    AnswerFit(config).process([sure])
+    assert not sure.get("entities")
