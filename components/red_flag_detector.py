@@ -477,6 +477,15 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
                 entities.append(self._topic_entity(intent))
             about = flagged or ([] if follow_up else [whole])
             entities = [e for e in entities if not self._about_red_flag(e, about, warning)]
+            if follow_up:
+                # "is that normal? how long does it last?": a second question of a follow-up
+                # gets no reassuring answer either, only the warning again
+                entities = [
+                    e
+                    for e in entities
+                    if e.get("entity") != TOPIC_ENTITY
+                    or e.get("value") not in self._config["follow_up_intents"]
+                ]
             entities += self._red_flag_entities(decision, where)
             self._set_intent(message, report, ranking)
         elif decision.possible:

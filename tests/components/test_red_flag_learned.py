@@ -174,6 +174,26 @@ def test_a_worried_follow_up_gets_the_same_warning_without_a_new_alert(
     assert (flag["value"], flag["detector"]) == ("site_infection", "follow_up")
 
 
+def test_a_second_question_of_a_follow_up_gets_no_reassuring_answer(
+    component: RedFlagDetectorComponent,
+) -> None:
+    history = tracker(turn("my foot has gone numb up to the ankle", "report_red_flag", ["nerve_symptoms"]))
+    ranking = [{"name": "ask_soreness", "confidence": 0.6}]
+    message = Message(
+        data={
+            "text": "is that ok? and how long will it last?",
+            "intent": ranking[0],
+            "intent_ranking": ranking,
+            # the question splitter's second topic: the soreness answer ("This is normal…")
+            "entities": [{"entity": "question_topic", "value": "ask_soreness"}],
+        }
+    )
+    component.process([message], shared_encoder(), history)
+    assert message.get("intent")["name"] == "report_red_flag"
+    assert [f["detector"] for f in flags(message)] == ["follow_up"]
+    assert not [e for e in message.get("entities") if e["entity"] == "question_topic"]
+
+
 def test_a_yes_to_the_question_naming_a_sign_reports_that_sign(component: RedFlagDetectorComponent) -> None:
     asked = tracker(
         turn("something is off with my leg", "feeling_unwell"),
