@@ -136,6 +136,24 @@ def run_item(client: Client, outcome: Outcome) -> None:
     outcome.note = "; ".join(follow_up_problems)
 
 
+def run_all(client: Client, outcomes: List[Outcome], workers: int = 1) -> None:
+    """Runs and judges every item; items are separate conversations, so `workers` of them
+    may talk to the server at once (its replies and records are per conversation)."""
+
+    def one(outcome: Outcome) -> None:
+        run_item(client, outcome)
+        judge(outcome)
+
+    if workers <= 1:
+        for outcome in outcomes:
+            one(outcome)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(one, outcomes))
+
+
 def judge(outcome: Outcome) -> None:
     """The verdict of one item, from what was said and recorded."""
     section, expected = outcome.section, outcome.expected
@@ -261,6 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--escalation-db", help="that server's escalation database (SQLAlchemy URL)")
     parser.add_argument("--out", type=Path, default=Path("results/blind"), help="where the JSON goes")
     parser.add_argument("--quiet", action="store_true", help="figures only, not every wrong item")
+    parser.add_argument("--workers", type=int, default=1, help="conversations at once (default 1)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     QUESTIONS.update(check_questions())
@@ -280,9 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for path in args.sets:
                 outcomes = load_set(path)
                 started = time.monotonic()
-                for outcome in outcomes:
-                    run_item(client, outcome)
-                    judge(outcome)
+                run_all(client, outcomes, args.workers)
                 summary = summarise(outcomes)
                 summary["seconds"] = round(time.monotonic() - started, 1)
                 target = args.out / f"{path.stem}.json"

@@ -3,8 +3,8 @@
 These are REGRESSION gates, not measures of generalisation: each set was run once blind
 (docs/blind_runs/, reported in docs/red_flags.md and docs/nlu.md) and then learned from,
 so a pass here says only that nothing got worse. A new blind set is the only measure.
-No emergency of a set may be missed; the other gates sit at or just below the figures
-of the run after learning from them (docs/red_flags.md).
+The gates sit at or just below the figures of the run after learning from them (every
+emergency of eight of the ten sets is caught, and must stay so), docs/red_flags.md.
 """
 
 from __future__ import annotations
@@ -14,23 +14,31 @@ from pathlib import Path
 import pytest
 import yaml
 
-from devtools.blind_eval import QUESTIONS, Client, check_questions, judge, load_set, run_item, summarise
+from devtools.blind_eval import QUESTIONS, Client, check_questions, load_set, run_all, summarise
 from tests.conftest import PROJECT, Servers
 
 pytestmark = pytest.mark.e2e
 
 SETS = sorted((PROJECT / "tests" / "blind").glob("set_*.yml"))
+# Conversations at once: the server's waits (action server, database) overlap, which keeps
+# ten sets inside make test's time; the verdicts do not depend on it.
+WORKERS = 3
 GATES = {
-    # set: (emergency, urgent, false-alarm rate at most, topic accuracy, out-of-scope honest)
-    "set_a": (1.0, 0.97, 0.05, 0.86, 0.80),
-    "set_b": (0.95, 0.93, 0.10, 0.89, 0.80),
+    # set: (emergency, urgent, false-alarm rate at most, topic accuracy, out-of-scope honest),
+    # each at or just below the run after the third session on issue 10 (docs/red_flags.md)
+    "set_a": (1.0, 0.97, 0.03, 0.92, 0.85),
+    "set_b": (0.98, 0.95, 0.06, 0.96, 0.82),
     # first run 2026-11-27 (docs/blind_runs/third/), then regression sets
-    "set_c": (1.0, 0.97, 0.13, 0.88, 0.62),
-    "set_d": (0.98, 0.93, 0.14, 0.84, 0.70),
+    "set_c": (1.0, 0.97, 0.10, 0.93, 0.75),
+    "set_d": (1.0, 0.93, 0.12, 0.94, 0.85),
     # first run 2026-11-27 at the end of the session (docs/blind_runs/fifth/)
-    "set_e": (0.96, 0.95, 0.07, 0.91, 0.72),
-    # first run 2026-11-27 (docs/blind_runs/sixth/); gated from the third session on
-    "set_f": (0.96, 0.98, 0.05, 0.95, 0.80),
+    "set_e": (0.96, 0.95, 0.06, 0.93, 0.82),
+    # first runs 2026-11-27: F (sixth/), G-J (seventh/ to tenth/, the third session)
+    "set_f": (1.0, 0.98, 0.04, 0.95, 0.90),
+    "set_g": (1.0, 0.98, 0.04, 0.95, 0.82),
+    "set_h": (1.0, 0.97, 0.03, 0.93, 0.84),
+    "set_i": (1.0, 0.97, 0.09, 0.93, 0.82),
+    "set_j": (1.0, 0.95, 0.04, 0.92, 0.75),
 }
 
 
@@ -39,9 +47,7 @@ def test_blind_set_does_not_regress(path: Path, servers: Servers, capsys: pytest
     QUESTIONS.update(check_questions())
     client = Client(f"http://127.0.0.1:{servers.rasa_port}", servers.env["ESCALATION_DB_URL"])
     outcomes = load_set(path)
-    for outcome in outcomes:
-        run_item(client, outcome)
-        judge(outcome)
+    run_all(client, outcomes, workers=WORKERS)
     figures = summarise(outcomes)
     with capsys.disabled():
         print(f"\nBlind set {path.name} (regression): {figures}")
@@ -80,6 +86,12 @@ ALREADY_IN_TRAINING = {
     # set f: in the data before the set was written (commits bc1af94, 5be0958, 84e93f7, 1558738)
     "good afternoon", "hello again", "hi there", "later", "morning", "should i ice it",
     "whats the dye for", "how long before i can take a bath?",
+    # sets g-j: in the data before the sets were written (commits bc1af94, 5be0958, ad9f206,
+    # 18e3d37, 7ec44e2, 1558738)
+    "ok got it", "what are facet joints", "is cbd oil good for back pain", "no fever no chills",
+    "whats the wifi password at the clinic", "heat or ice for the sore spot", "bye",
+    "cant breath", "cheers mate", "have a good day", "have a nice evening", "i keep passing out",
+    "what's the best mattress for back pain",
 }
 
 

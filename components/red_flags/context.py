@@ -44,8 +44,9 @@ class Status(str, Enum):
     OTHER = "other"
 
 
-# Categories in order of precedence; POSSIBLE means present.
-_PRECEDENCE = (
+# Cue categories in order of precedence; POSSIBLE means present. (PSEUDO cues only block
+# a shorter cue inside them, so they have no place here.)
+PRECEDENCE = (
     "RECURRED",
     "POSSIBLE",
     "NEGATED",
@@ -164,7 +165,7 @@ def status_of(
         scope_start, scope_end = scope_of(doc, cue, max_tokens, terminators, sentences, patient)
         if any(scope_start <= s < scope_end or scope_start < e <= scope_end for s, e in parts):
             found.append(cue)
-    for category in _PRECEDENCE:
+    for category in PRECEDENCE:
         deciding = [c for c in found if c.category == category]
         if deciding:
             return _STATUS[category], deciding

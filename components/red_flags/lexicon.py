@@ -8,21 +8,13 @@ from typing import Any, Dict, List, Tuple
 
 import yaml
 
+from components.red_flags.context import PRECEDENCE
+
 RED_FLAGS_FILE = Path(__file__).resolve().parents[2] / "data" / "red_flags.yml"
 
 # Most severe first; a message's level is the most severe of its present symptoms.
 LEVELS: Tuple[str, ...] = ("emergency", "urgent", "watch")
-CATEGORIES = (
-    "NEGATED",
-    "EXPECTED",
-    "HYPOTHETICAL",
-    "HISTORICAL",
-    "OTHER",
-    "FIGURATIVE",
-    "POSSIBLE",
-    "RECURRED",
-    "PSEUDO",
-)
+CATEGORIES = (*PRECEDENCE, "PSEUDO")
 # forward/backward: up to `scope` tokens in the cue's clause; previous: the sentence before
 # the cue's and its own up to the cue ("…passing out, breathing trouble. None of that
 # here"); answer: the same, only when that sentence is a question ("chills? nope.").
