@@ -622,8 +622,8 @@ class EscalationRecords:
         self.store = EscalationStore(url)
 
     def of(self, sender: str) -> List[Tuple[int, str, str]]:
-        views = self.store.recent(limit=100_000)
-        return [(e.id, e.level, e.symptom) for e in views if e.conversation_id == sender]
+        views = self.store.recent(limit=1_000, conversation_id=sender)
+        return [(e.id, e.level, e.symptom) for e in views]
 
     def close(self) -> None:
         self.store.dispose()

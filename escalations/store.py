@@ -446,13 +446,17 @@ class EscalationStore:
 
     # ------------------------------------------------------------------ reading
 
-    def recent(self, limit: int = 20) -> List[EscalationView]:
-        """The latest escalations, newest first, each with its notifications' state."""
+    def recent(self, limit: int = 20, conversation_id: str | None = None) -> List[EscalationView]:
+        """The latest escalations, newest first, each with its notifications' state; only one
+        conversation's when `conversation_id` is given."""
         self._ensure_tables()
         t, n = escalations_table.c, notifications_table.c
+        query = select(escalations_table)
+        if conversation_id is not None:
+            query = query.where(t.conversation_id == conversation_id)
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(escalations_table).order_by(t.created_at.desc(), t.id.desc()).limit(max(0, limit))
+                query.order_by(t.created_at.desc(), t.id.desc()).limit(max(0, limit))
             ).mappings().all()
             ids = [row["id"] for row in rows]
             by_escalation: Dict[int, List[NotificationView]] = {i: [] for i in ids}

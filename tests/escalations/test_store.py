@@ -91,6 +91,9 @@ def test_recent_is_newest_first_and_limited(db_url, make_store):
     ]
     assert [row.id for row in store.recent()] == ids[::-1]
     assert [row.id for row in store.recent(limit=2)] == ids[:-3:-1]
+    # one conversation's records only, however many others there are
+    assert [row.id for row in store.recent(conversation_id="conv-3")] == [ids[3]]
+    assert store.recent(conversation_id="nobody") == []
 
 
 def test_message_text_is_hashed_normalised():
