@@ -81,15 +81,16 @@ class LinearIntentClassifier(TrainedTextModelComponent, IntentClassifier):
             plain = split_questions(text)
             commas = split_questions(text, at_commas=True)
             pieces = {"plain": plain if len(plain) > 1 else [], "commas": commas if len(commas) > 1 else []}
+            joined = self._with_last_turn(text, tracker)
             texts = [text] + [p.text for p in pieces["plain"] + pieces["commas"]]
-            rows = self._model.confidences(texts, model, self._config["temperature"])
+            # one model call for every reading: the pieces, and the joined one when asked
+            readings = texts + ([joined] if joined else [])
+            rows = self._model.confidences(readings, model, self._config["temperature"])
             classes = list(self._model.classes_)
             ranking = self._questions_first(self._ranking(rows[0], classes), text)
             read_as = text
-            joined = self._with_last_turn(text, tracker)
             if joined and ranking:
-                row = self._model.confidences([joined], model, self._config["temperature"])[0]
-                with_turn = self._questions_first(self._ranking(row, classes), joined)
+                with_turn = self._questions_first(self._ranking(rows[len(texts)], classes), joined)
                 if self._names_topic_more_surely(with_turn, ranking):
                     ranking, read_as = with_turn, joined
             if not text.strip() or not ranking:
@@ -101,7 +102,7 @@ class LinearIntentClassifier(TrainedTextModelComponent, IntentClassifier):
             near = self._model.similarities([read_as], model)
             if near is not None:
                 message.set(SIMILARITY, {c: float(v) for c, v in zip(classes, near[0], strict=True)})
-            piece_rows = iter(rows[1:])
+            piece_rows = iter(rows[1 : len(texts)])
             message.set(
                 PIECES,
                 {

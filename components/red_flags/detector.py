@@ -275,9 +275,9 @@ class RedFlagDetector:
 
     def _historical_times(self, doc: Doc) -> List[CueSpan]:
         """ "when I was 16", "in 2015": HISTORICAL both ways; a year only before this one."""
-        found = []
+        found, lowered = [], doc.text.lower()
         for pattern in self.historical:
-            for match in pattern.finditer(doc.text.lower()):
+            for match in pattern.finditer(lowered):
                 year = match.groupdict().get("year")
                 if year and int(year) >= date.today().year:
                     continue
