@@ -35,8 +35,9 @@ PARTLY_ANSWERED = "I couldn't answer every part of your message from the handout
 # A warning sign was reported: the warning and the alert come first (rules), and this
 # action answers only what else the patient asked, if anything.
 RED_FLAG_INTENT = "report_red_flag"
-# A no to the warning-sign check answers what the message that started the check asked.
-DENY_INTENT = "deny"
+# A no to the warning-sign check ("no", or "I'm fine") answers what the message that
+# started the check asked.
+DENY_INTENTS = ("deny", "report_well")
 UNWELL_INTENT = "feeling_unwell"
 
 
@@ -47,7 +48,7 @@ def _intent_of(parse_data: Dict[str, Any]) -> str | None:
 def answering_check(tracker: Tracker) -> Dict[str, Any] | None:
     """The message that started the warning-sign check, when the latest one answers it no."""
     users = [e for e in tracker.events if e.get("event") == "user"]
-    if len(users) < 2 or _intent_of(users[-1].get("parse_data") or {}) != DENY_INTENT:
+    if len(users) < 2 or _intent_of(users[-1].get("parse_data") or {}) not in DENY_INTENTS:
         return None
     earlier = users[-2].get("parse_data") or {}
     return earlier if _intent_of(earlier) == UNWELL_INTENT else None

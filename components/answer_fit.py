@@ -6,7 +6,8 @@ as if it were the answer is an invented answer by another name. This component a
 `answer_fit` entity with the value `nearest` when the topic's confidence is low or the
 message is far from every example of that topic (the encoder's cosine similarity, set by
 the classifier), or when the classifier itself gives out-of-scope a real chance beside it
-(`max_out_of_scope`: "I have a pacemaker, is the radiofrequency safe?"); the answer
+(`max_out_of_scope`: "I have a pacemaker, is the radiofrequency safe?"), or when the
+nearest training example of all is an out-of-scope one (`out_of_scope_margin`); the answer
 action then says plainly that the handouts don't say exactly that, beside the nearest
 quote and the care team's numbers. The limits live in config.yml.
 """
@@ -41,6 +42,9 @@ class AnswerFit(ConfiguredComponent, EntityExtractorMixin):
             "min_similarity": 0.5,
             "out_of_scope_intent": "out_of_scope",
             "max_out_of_scope": 1.01,
+            # None: off. Otherwise how much nearer an out-of-scope example may be than the
+            # topic's nearest before the answer is only the nearest.
+            "out_of_scope_margin": None,
         }
 
     def __init__(self, config: Dict[str, Any]) -> None:
@@ -60,8 +64,17 @@ class AnswerFit(ConfiguredComponent, EntityExtractorMixin):
         }
         if ranking.get(self._config["out_of_scope_intent"], 0.0) >= self._config["max_out_of_scope"]:
             return True
-        similarity = (message.get(SIMILARITY) or {}).get(name)
-        return similarity is not None and similarity < self._config["min_similarity"]
+        similarities = message.get(SIMILARITY) or {}
+        similarity = similarities.get(name)
+        if similarity is None:
+            return False
+        if similarity < self._config["min_similarity"]:
+            return True
+        # the nearest question ever taught is one the handouts do not answer ("how long is
+        # the wait list?" beside "how long until I can go home?")
+        margin = self._config["out_of_scope_margin"]
+        nearest_unanswered = similarities.get(self._config["out_of_scope_intent"])
+        return margin is not None and nearest_unanswered is not None and nearest_unanswered - similarity > margin
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Adds the entity over the whole message when its topic is a weak match."""

@@ -138,6 +138,8 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
                 "inform_after",
                 "inform_before",
                 "request_human",
+                # "I'm ok now" right after a warning does not take it back
+                "report_well",
             ],
             "report_intent": "report_red_flag",
             "unwell_intent": "feeling_unwell",

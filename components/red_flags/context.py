@@ -78,6 +78,8 @@ class CueSpan:
     category: str
     direction: str
     symptoms: Tuple[str, ...] = ()
+    unless: Tuple[str, ...] = ()
+    whole_sentence: bool = False
 
 
 def sentence_ids(doc: Doc) -> List[int]:
@@ -110,6 +112,9 @@ def scope_of(
     patient: AbstractSet[int] = frozenset(),
 ) -> Tuple[int, int]:
     """The token range [start, end) a cue governs; an OTHER cue's ends at a `patient` token."""
+    if cue.whole_sentence:
+        own = [i for i, s in enumerate(sentences) if s == sentences[cue.start]]
+        return own[0], own[-1] + 1
     if cue.direction in ("previous", "answer"):
         own = sentences[cue.start]
         if own == 0:

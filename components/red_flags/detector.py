@@ -21,7 +21,7 @@ from typing import Dict, List, NamedTuple, Sequence, Set, Tuple
 
 import spacy
 from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 from spacy.util import compile_infix_regex
 
 from components.red_flags.context import CueSpan, Status, sentence_ids, status_of
@@ -67,6 +67,40 @@ def only_normal_readings(text: str) -> bool:
     """Whether the text gives a temperature and every one is under 100.4 °F / 38 °C."""
     readings = temperature_readings(text)
     return bool(readings) and all(value < FEVER_AT[unit] for value, unit in readings)
+
+
+# Words that introduce a title or a name: "watching *Breathless*", "a horse called *Pass
+# Out Pete*", "her team, the *Fever*". A capitalised sign after any other word ("I'm going to
+# Pass Out") is read as usual.
+NAME_INTRODUCERS = frozenset(
+    "watching watched watch saw seen see read reading called named about the film movie show "
+    "book song band team series episode titled".split()
+)
+
+
+def _is_name(doc: Doc, start: int, end: int, text: str) -> bool:
+    """Whether sign words are a title or a name: capitalised (in `text`, the message as
+    written; `doc` is lower case) right after a word that introduces one, in a message
+    otherwise written in lower case. A message typed in capitals or title case is read as
+    usual, and the learned detector still reads it all.
+    """
+    if len(doc.text) != len(text):
+        return False
+
+    def written(token: Token) -> str:
+        return text[token.idx : token.idx + len(token)]
+
+    def title(word: str) -> bool:
+        return word[0].isupper() and word[1:].islower()
+
+    words = [written(t) for t in doc if t.is_alpha]
+    capitalised = [w for w in words if (title(w) or w.isupper()) and w != "I"]
+    if len(words) < 4 or len(capitalised) > 0.3 * len(words):
+        return False
+    span = [written(t) for t in doc[start:end] if t.is_alpha]
+    if not span or not all(title(w) for w in span):
+        return False
+    return start > 0 and doc[start - 1].lower_ in NAME_INTRODUCERS
 
 
 def _holds(start: int, end: int, inner_start: int, inner_end: int) -> bool:
@@ -152,7 +186,10 @@ class RedFlagDetector:
         self.exclusions = self._matcher("LOWER", {"NOT_SYMPTOM": self.lexicon.not_symptoms})
         cue_phrases: Dict[str, List[str]] = defaultdict(list)
         for cue in self.lexicon.cues:
-            cue_phrases[f"{cue.category}|{cue.direction}|{','.join(cue.symptoms)}"].append(cue.phrase)
+            label = "|".join(
+                (cue.category, cue.direction, ",".join(cue.symptoms), ",".join(cue.unless), "s" * cue.whole_sentence)
+            )
+            cue_phrases[label].append(cue.phrase)
         self.cues = self._matcher("NORM", cue_phrases)
         self.terminators = self._matcher("NORM", {"TERMINATE": self.lexicon.terminators})
         self.patient_words = self._matcher("NORM", {"PATIENT": self.lexicon.patient_words})
@@ -212,15 +249,20 @@ class RedFlagDetector:
 
     # -- symptoms --------------------------------------------------------------------
 
-    def _concept_matches(self, doc: Doc, sentences: List[int]) -> Dict[str, List[Tuple[int, int]]]:
+    def _concept_matches(
+        self, doc: Doc, sentences: List[int], text: str = ""
+    ) -> Dict[str, List[Tuple[int, int]]]:
         excluded = [(s, e) for _, s, e in self._labelled(self.exclusions, doc)]
         found: Dict[str, List[Tuple[int, int]]] = defaultdict(list)
         for concept, start, end in self._labelled(self.concepts, doc):
             # a sign word inside a not-symptom phrase, or sharing words with it, is used in
             # that phrase's other sense ("I'm *dying to* get back on the golf course"); a
             # sign phrase that holds a whole not-symptom phrase is the sign ("zero pain relief")
-            if not any(start < e and s < end and not _holds(start, end, s, e) for s, e in excluded):
-                found[concept].append((start, end))
+            if any(start < e and s < end and not _holds(start, end, s, e) for s, e in excluded):
+                continue
+            if _is_name(doc, start, end, text):
+                continue
+            found[concept].append((start, end))
         found["HIGH_TEMPERATURE"] += self._temperatures(doc, sentences)
         return found
 
@@ -268,9 +310,10 @@ class RedFlagDetector:
                 kept.append((label, start, end))
         cues = []
         for label, start, end in sorted(kept, key=lambda m: m[1]):
-            category, direction, limited = label.split("|")
+            category, direction, limited, unless, whole = label.split("|")
             symptoms = tuple(limited.split(",")) if limited else ()
-            cues.append(CueSpan(start, end, category, direction, symptoms))
+            stops = tuple(unless.split(",")) if unless else ()
+            cues.append(CueSpan(start, end, category, direction, symptoms, stops, bool(whole)))
         return cues
 
     def _historical_times(self, doc: Doc) -> List[CueSpan]:
@@ -297,7 +340,7 @@ class RedFlagDetector:
             return Finding()
         sentences = sentence_ids(doc)
         clauses = self._clauses(doc, sentences)
-        concepts = self._concept_matches(doc, sentences)
+        concepts = self._concept_matches(doc, sentences, text)
         raw = self._mentions(concepts, clauses)
         if not raw:
             return Finding()
@@ -315,6 +358,12 @@ class RedFlagDetector:
             for c in self._cues(doc) + self._historical_times(doc)
             if not all(i in concept_tokens for i in range(c.start, c.end))
             and not (c.category == "NEGATED" and (c.end - 1) in concept_tokens)
+        ]
+        # a cue stops where its sentence names a concept it does not hold for
+        cues = [
+            c
+            for c in cues
+            if not any(sentences[s] == sentences[c.start] for name in c.unless for s, _ in concepts.get(name, ()))
         ]
         patient = {i for _, s, e in self._labelled(self.patient_words, doc) for i in range(s, e)}
         mentions = []

@@ -48,13 +48,18 @@ class Cue:
     """A ConText cue phrase, what it says about a mention, and which way it looks.
 
     `symptoms` limits a cue to some warning signs ("no relief yet, since yesterday" is
-    expected after the procedure; "no fever yet" is just no fever).
+    expected after the procedure; "no fever yet" is just no fever). `unless` names
+    concepts that stop the cue when its sentence has one of them ("numb at the injection
+    site" is the numbing medicine; "numb at the site and down my *leg*" is not).
+    `whole_sentence` cues govern their whole sentence, whatever ends other scopes.
     """
 
     phrase: str
     category: str
     direction: str
     symptoms: Tuple[str, ...] = ()
+    unless: Tuple[str, ...] = ()
+    whole_sentence: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,7 @@ class Lexicon:
         return len(LEVELS) - LEVELS.index(level)
 
 
-def _cues(raw: Dict[str, Dict[str, Any]], symptom_names: set) -> List[Cue]:
+def _cues(raw: Dict[str, Dict[str, Any]], symptom_names: set, concept_names: set) -> List[Cue]:
     """A group is named by its category, or has a `category:` of its own (a second group
     of one category, limited to other signs)."""
     cues = []
@@ -102,13 +107,17 @@ def _cues(raw: Dict[str, Dict[str, Any]], symptom_names: set) -> List[Cue]:
         limited = tuple(spec.get("symptoms", ()))
         if set(limited) - symptom_names:
             raise ValueError(f"{category}: unknown symptoms {sorted(set(limited) - symptom_names)}")
+        unless = tuple(spec.get("unless_sentence_has", ()))
+        whole = bool(spec.get("whole_sentence", False))
+        if set(unless) - concept_names:
+            raise ValueError(f"{category}: unknown concepts {sorted(set(unless) - concept_names)}")
         for direction, phrases in spec.items():
-            if direction in ("symptoms", "category"):
+            if direction in ("symptoms", "category", "unless_sentence_has", "whole_sentence"):
                 continue
             if direction not in DIRECTIONS:
                 raise ValueError(f"unknown direction {direction!r} for {category}")
             where = f"{category} {direction}"
-            cues += [Cue(p, category, direction, limited) for p in _phrases(phrases, where)]
+            cues += [Cue(p, category, direction, limited, unless, whole) for p in _phrases(phrases, where)]
     return cues
 
 
@@ -146,7 +155,7 @@ def load_lexicon(path: Path = RED_FLAGS_FILE) -> Lexicon:
         symptoms=symptoms,
         concepts=concepts,
         not_symptoms=_phrases(raw.get("not_symptoms", []), "not_symptoms"),
-        cues=tuple(_cues(cue_spec, set(symptoms))),
+        cues=tuple(_cues(cue_spec, set(symptoms), set(concepts))),
         terminators=_phrases(context["cues"].get("TERMINATE", []), "TERMINATE"),
         spelling={str(k).lower(): str(v).lower() for k, v in (raw.get("spelling") or {}).items()},
         window=int(raw.get("window", 8)),

@@ -86,3 +86,19 @@ def test_a_topic_beside_a_real_chance_of_out_of_scope_gets_the_nearest_only() ->
     )
     AnswerFit(config).process([sure])
     assert not sure.get("entities")
+
+
+def test_a_topic_whose_nearest_example_is_out_of_scope_gets_the_nearest_only() -> None:
+    def judged(similarities: dict, margin: float | None) -> list:
+        message = Message(data={"text": "how long is the waiting list for this"})
+        message.set("intent", {"name": "ask_going_home", "confidence": 0.97})
+        message.set("intent_ranking", [{"name": "ask_going_home", "confidence": 0.97}])
+        message.set(SIMILARITY, similarities)
+        AnswerFit({**AnswerFit.get_default_config(), "out_of_scope_margin": margin}).process([message])
+        return [e["value"] for e in message.get("entities", [])]
+
+    nearer_unanswered = {"ask_going_home": 0.62, "out_of_scope": 0.71}
+    assert judged(nearer_unanswered, 0.0) == [NEAREST]
+    # ...not when the topic's own example is nearer, nor with the check off
+    assert judged({"ask_going_home": 0.74, "out_of_scope": 0.71}, 0.0) == []
+    assert judged(nearer_unanswered, None) == []

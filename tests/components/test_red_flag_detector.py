@@ -124,6 +124,12 @@ def test_temperature_readings_and_whether_they_are_all_normal() -> None:
         # sign words in another sense
         ("we were laughing so much at dinner I couldn't breathe", Status.OTHER),
         ("forecast says 39 degrees outside tomorrow, staying in", Status.OTHER),
+        # a film, a show or a thing
+        ("a character in the film fainted in the rain", Status.OTHER),
+        ("my bank account passed out after the pharmacy bill", Status.OTHER),
+        ("the neighbours' cat cannot move its back legs since the fall", Status.OTHER),
+        # a fear, afterwards, of what did not happen
+        ("I was worried I would faint on the table, turned out fine", Status.HYPOTHETICAL),
         # another time no phrase list can hold
         ("I blacked out once when I was 19, never again", Status.HISTORICAL),
         ("had a fever back in 2011 with the flu", Status.HISTORICAL),
@@ -149,6 +155,10 @@ def test_someone_elses_a_figurative_or_a_long_past_sign_is_not_the_patients(
         # a time that is today, an age that is now
         ("I fainted when I was getting out of the car", "passed_out"),
         ("my wife aged 70 cannot move her right leg", "cannot_move_limb"),
+        # a film before the patient's own sign, and capitals for emphasis, not a title
+        ("we watched a movie and I passed out halfway through it", "passed_out"),
+        ("I think I'm going to Pass Out", "passed_out"),
+        ("MY LEG WONT MOVE AT ALL", "cannot_move_limb"),
         # a not-symptom phrase inside a longer sign phrase keeps the sign
         ("three weeks on and zero pain relief", "not_improving"),
     ],
@@ -184,3 +194,32 @@ def test_an_answer_to_a_question_before_it_negates_only_that_question(
     detector: RedFlagDetector, text: str, present: tuple
 ) -> None:
     assert detector.detect(text).present == present
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a title or a name, capitalised after a word that introduces one
+        "we saw Breathless at the cinema last night, great film",
+        "my son supports a team called the Fever, big game tonight",
+        # sign words in a saying
+        "that last episode was giving me the chills, so good",
+        "the nurses had me out the door in no time, lovely people",
+    ],
+)
+def test_a_title_or_a_saying_is_no_sign(detector: RedFlagDetector, text: str) -> None:
+    assert detector.detect(text).present == ()
+
+
+def test_numb_skin_where_the_needle_went_in_is_the_numbing_unless_a_limb_is_named(
+    detector: RedFlagDetector,
+) -> None:
+    # the cue covers its whole sentence, past "still", which ends other scopes
+    site = detector.detect("the skin by the needle spot is still numb a couple of hours later")
+    assert site.present == ()
+    assert Status.EXPECTED in {m.status for m in site.mentions}
+    # a limb or body region in the sentence stops it
+    assert "nerve_symptoms" in detector.detect("numb at the injection site and all down my right leg").present
+    assert "nerve_symptoms" in detector.detect("the skin of my left buttock has gone numb").present
+    # and it hides no other sign
+    assert "bladder_bowel" in detector.detect("skin is numb where they injected and I wet myself").present
