@@ -74,7 +74,9 @@ class AnswerFit(ConfiguredComponent, EntityExtractorMixin):
         # the wait list?" beside "how long until I can go home?")
         margin = self._config["out_of_scope_margin"]
         nearest_unanswered = similarities.get(self._config["out_of_scope_intent"])
-        return margin is not None and nearest_unanswered is not None and nearest_unanswered - similarity > margin
+        if margin is None or nearest_unanswered is None:
+            return False
+        return nearest_unanswered - similarity > margin
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Adds the entity over the whole message when its topic is a weak match."""

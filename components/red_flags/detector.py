@@ -186,9 +186,9 @@ class RedFlagDetector:
         self.exclusions = self._matcher("LOWER", {"NOT_SYMPTOM": self.lexicon.not_symptoms})
         cue_phrases: Dict[str, List[str]] = defaultdict(list)
         for cue in self.lexicon.cues:
-            label = "|".join(
-                (cue.category, cue.direction, ",".join(cue.symptoms), ",".join(cue.unless), "s" * cue.whole_sentence)
-            )
+            whole = "s" if cue.whole_sentence else ""
+            parts = (cue.category, cue.direction, ",".join(cue.symptoms), ",".join(cue.unless), whole)
+            label = "|".join(parts)
             cue_phrases[label].append(cue.phrase)
         self.cues = self._matcher("NORM", cue_phrases)
         self.terminators = self._matcher("NORM", {"TERMINATE": self.lexicon.terminators})
@@ -363,7 +363,11 @@ class RedFlagDetector:
         cues = [
             c
             for c in cues
-            if not any(sentences[s] == sentences[c.start] for name in c.unless for s, _ in concepts.get(name, ()))
+            if not any(
+                sentences[start] == sentences[c.start]
+                for name in c.unless
+                for start, _ in concepts.get(name, ())
+            )
         ]
         patient = {i for _, s, e in self._labelled(self.patient_words, doc) for i in range(s, e)}
         mentions = []
