@@ -39,6 +39,8 @@ GATES = {
     "set_h": (1.0, 0.97, 0.03, 0.93, 0.84),
     "set_i": (1.0, 0.97, 0.09, 0.93, 0.82),
     "set_j": (1.0, 0.95, 0.04, 0.92, 0.75),
+    # first run 2026-11-27, the fourth session (docs/blind_runs/eleventh/)
+    "set_k": (1.0, 0.98, 0.02, 0.96, 0.90),
 }
 
 
@@ -92,6 +94,11 @@ ALREADY_IN_TRAINING = {
     "whats the wifi password at the clinic", "heat or ice for the sore spot", "bye",
     "cant breath", "cheers mate", "have a good day", "have a nice evening", "i keep passing out",
     "what's the best mattress for back pain",
+    # set k: in the data before the set was written (commits bc1af94, 7ec44e2, 1558738); the
+    # kitchen line is close to the issue's own example, which both writers were shown
+    "can i drink water the morning of", "can i have coffee after?", "good evening", "help",
+    "i have a fever", "ok great",
+    "i blacked out in the kitchen this morning, is that normal after the nerve burning thing?",
 }
 
 
