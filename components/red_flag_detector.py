@@ -36,6 +36,7 @@ server down, since nothing on that path waits for a custom action.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from pathlib import Path
@@ -184,6 +185,18 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         self._doubtable = frozenset(
             name for name, s in self._lexicon.symptoms.items() if s.level in self._config["doubt_levels"]
         )
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> str | None:
+        """The learned detector's example files are read outside Rasa's training data, so
+        their contents join the cache key: without this, `rasa train` restores a detector
+        trained on yesterday's examples whenever the NLU data did not change."""
+        files = {**cls.get_default_config(), **config}["learned_examples_files"]
+        digest = hashlib.sha256()
+        for path in map(Path, files):
+            digest.update(str(path).encode("utf-8"))
+            digest.update(path.read_bytes() if path.exists() else b"missing")
+        return digest.hexdigest()
 
     @classmethod
     def create(

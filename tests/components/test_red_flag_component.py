@@ -118,3 +118,15 @@ def test_a_no_about_a_warning_sign_is_not_a_no_to_the_question_that_follows(comp
 def test_a_plain_no_stays_a_no(component) -> None:
     message = parsed(component, "no thanks", [{"name": "deny", "confidence": 0.9}])
     assert message.get("intent")["name"] == "deny"
+
+
+def test_a_change_to_the_learned_examples_changes_the_cache_key(tmp_path) -> None:
+    # Rasa restores a trained component from its cache when its fingerprint is unchanged;
+    # the example files are outside the training data, so they must be in the fingerprint.
+    examples = tmp_path / "learned.yml"
+    examples.write_text("version: 1\nsigns:\n  passed_out:\n    - i fainted\n", encoding="utf-8")
+    config = {"learned_examples_files": [str(examples)]}
+    before = RedFlagDetectorComponent.fingerprint_addon(config)
+    assert RedFlagDetectorComponent.fingerprint_addon(config) == before
+    examples.write_text("version: 1\nsigns:\n  passed_out:\n    - i blacked out\n", encoding="utf-8")
+    assert RedFlagDetectorComponent.fingerprint_addon(config) != before
