@@ -223,3 +223,10 @@ def test_numb_skin_where_the_needle_went_in_is_the_numbing_unless_a_limb_is_name
     assert "nerve_symptoms" in detector.detect("the skin of my left buttock has gone numb").present
     # and it hides no other sign
     assert "bladder_bowel" in detector.detect("skin is numb where they injected and I wet myself").present
+
+
+def test_the_early_days_cover_their_sentence_but_a_month_does_not(detector: RedFlagDetector) -> None:
+    early = detector.detect("nothing has changed with my back yet, but it's only day 2")
+    assert early.present == ()
+    assert Status.EXPECTED in {m.status for m in early.mentions}
+    assert "not_improving" in detector.detect("my pain is no better and it's been a month now").present
