@@ -230,3 +230,6 @@ def test_the_early_days_cover_their_sentence_but_a_month_does_not(detector: RedF
     assert early.present == ()
     assert Status.EXPECTED in {m.status for m in early.mentions}
     assert "not_improving" in detector.detect("my pain is no better and it's been a month now").present
+    # a longer time in the same sentence wins over the early days it mentions
+    said = "the nurse said give it a few days, but three weeks on there is no change at all"
+    assert "not_improving" in detector.detect(said).present
