@@ -103,6 +103,16 @@ def _is_name(doc: Doc, start: int, end: int, text: str) -> bool:
     return start > 0 and doc[start - 1].lower_ in NAME_INTRODUCERS
 
 
+QUOTES = frozenset("'\"‘’“”")
+
+
+def _in_quotes(doc: Doc, start: int, end: int) -> bool:
+    """Sign words in quotation marks are someone's words, not a report: "my toddler
+    'fainted' dramatically", "he 'passed out' asleep in the chair". The learned detector
+    still reads them, and escalates on its own when it is sure."""
+    return 0 < start and end < len(doc) and doc[start - 1].text in QUOTES and doc[end].text in QUOTES
+
+
 def _holds(start: int, end: int, inner_start: int, inner_end: int) -> bool:
     """Whether the span [start, end) holds the inner span and more."""
     return start <= inner_start and inner_end <= end and end - start > inner_end - inner_start
@@ -260,7 +270,7 @@ class RedFlagDetector:
             # sign phrase that holds a whole not-symptom phrase is the sign ("zero pain relief")
             if any(start < e and s < end and not _holds(start, end, s, e) for s, e in excluded):
                 continue
-            if _is_name(doc, start, end, text):
+            if _is_name(doc, start, end, text) or _in_quotes(doc, start, end):
                 continue
             found[concept].append((start, end))
         found["HIGH_TEMPERATURE"] += self._temperatures(doc, sentences)

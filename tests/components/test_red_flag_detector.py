@@ -130,6 +130,10 @@ def test_temperature_readings_and_whether_they_are_all_normal() -> None:
         ("the neighbours' cat cannot move its back legs since the fall", Status.OTHER),
         # a fear, afterwards, of what did not happen
         ("I was worried I would faint on the table, turned out fine", Status.HYPOTHETICAL),
+        # a dream, someone's conviction, a toy
+        ("I dreamed my arm would not move, then woke up and it was fine", Status.HYPOTHETICAL),
+        ("my wife is convinced I will faint at the sight of the needle", Status.HYPOTHETICAL),
+        ("my grandson's teddy bear passed out in the toy box, he says", Status.OTHER),
         # another time no phrase list can hold
         ("I blacked out once when I was 19, never again", Status.HISTORICAL),
         ("had a fever back in 2011 with the flu", Status.HISTORICAL),
@@ -205,6 +209,9 @@ def test_an_answer_to_a_question_before_it_negates_only_that_question(
         # sign words in a saying
         "that last episode was giving me the chills, so good",
         "the nurses had me out the door in no time, lovely people",
+        "my uncle was a paramedic for thirty years, he'll keep an eye on me",
+        # words in quotation marks are someone's words
+        "the grandkids 'fainted' with delight when they saw the cake",
     ],
 )
 def test_a_title_or_a_saying_is_no_sign(detector: RedFlagDetector, text: str) -> None:
@@ -230,6 +237,7 @@ def test_the_early_days_cover_their_sentence_but_a_month_does_not(detector: RedF
     assert early.present == ()
     assert Status.EXPECTED in {m.status for m in early.mentions}
     assert "not_improving" in detector.detect("my pain is no better and it's been a month now").present
+    assert "not_improving" in detector.detect("no change at all after a month").present
     # a longer time in the same sentence wins over the early days it mentions
     said = "the nurse said give it a few days, but three weeks on there is no change at all"
     assert "not_improving" in detector.detect(said).present

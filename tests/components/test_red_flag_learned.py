@@ -268,3 +268,6 @@ def test_a_sure_learned_reading_overrides_a_cue_for_the_configured_levels_never_
     assert "not_improving" not in overriding  # a watch sign is not in the levels
     default = RedFlagDetectorComponent.create(CONFIG, storage, resource, CONTEXT)._overriding
     assert "passed_out" in default and "fever" not in default
+    # config.yml lists watch too: "no improvement whatsoever after a month" is no early day
+    with_watch = {**CONFIG, "override_levels": ["emergency", "urgent", "watch"]}
+    assert "not_improving" in RedFlagDetectorComponent.create(with_watch, storage, resource, CONTEXT)._overriding
