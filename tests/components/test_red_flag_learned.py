@@ -270,4 +270,5 @@ def test_a_sure_learned_reading_overrides_a_cue_for_the_configured_levels_never_
     assert "passed_out" in default and "fever" not in default
     # config.yml lists watch too: "no improvement whatsoever after a month" is no early day
     with_watch = {**CONFIG, "override_levels": ["emergency", "urgent", "watch"]}
-    assert "not_improving" in RedFlagDetectorComponent.create(with_watch, storage, resource, CONTEXT)._overriding
+    watching = RedFlagDetectorComponent.create(with_watch, storage, resource, CONTEXT)._overriding
+    assert "not_improving" in watching
