@@ -39,8 +39,9 @@ GATES = {
     "set_h": (1.0, 0.97, 0.03, 0.93, 0.84),
     "set_i": (1.0, 0.97, 0.09, 0.93, 0.82),
     "set_j": (1.0, 0.95, 0.04, 0.92, 0.75),
-    # first run 2026-11-27, the fourth session (docs/blind_runs/eleventh/)
+    # first runs 2026-11-27, the fourth session (docs/blind_runs/eleventh/, twelfth/)
     "set_k": (1.0, 0.98, 0.02, 0.96, 0.90),
+    "set_l": (1.0, 0.98, 0.06, 0.96, 0.85),
 }
 
 
@@ -99,6 +100,8 @@ ALREADY_IN_TRAINING = {
     "can i drink water the morning of", "can i have coffee after?", "good evening", "help",
     "i have a fever", "ok great",
     "i blacked out in the kitchen this morning, is that normal after the nerve burning thing?",
+    # set l: in the data since commit 7ec44e2
+    "can i eat normally after", "i have chills",
 }
 
 
