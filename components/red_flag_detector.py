@@ -56,7 +56,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.encoder.minilm import SentenceEncoder
 from components.red_flags.combine import RULES, Decision, combine, strongest
-from components.red_flags.detector import Finding, RedFlagDetector, only_normal_readings
+from components.red_flags.detector import Finding, RedFlagDetector, only_normal_readings, temperature_readings
 from components.red_flags.learned import (
     EXAMPLES_FILE,
     NONE,
@@ -148,6 +148,9 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             "topic_pattern": r"^ask_(?!capabilities$)",
             "fallback_threshold": 0.3,
             "ordinary_exclude": ["report_red_flag", "feeling_unwell"],
+            # Intents that say all is well: acknowledged only when nothing in the message is
+            # a sign word or a raised reading; otherwise the warning-sign check is asked.
+            "calm_intents": ["report_well"],
         }
 
     def __init__(
@@ -523,6 +526,12 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             # sign, and the message is the question (components/question_splitter.py)
             entities = [e for e in entities if e is not topic]
             self._set_intent(message, topic["value"], ranking)
+        elif intent in self._config["calm_intents"] and not self._nothing_of_a_sign(finding, text):
+            # "all good" is acknowledged only when nothing in it is a sign word or a raised
+            # reading: "back is fine but I can't hold my bladder like normal" or "I'm at
+            # 38.4" is asked about, never met with "good to hear"
+            entities.append(self._possible_entity(UNNAMED, 0.0))
+            self._set_intent(message, unwell, ranking)
         elif finding.hypothetical:
             if self._is_topic(intent):
                 if intent != warning and not any(e.get("value") == warning for e in entities):
@@ -533,6 +542,11 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         if final in (report, unwell) or decision.present:
             entities += self._clinic_entities()
         message.set(ENTITIES, entities, add_to_output=True)
+
+    @staticmethod
+    def _nothing_of_a_sign(finding: Finding, text: str) -> bool:
+        """No warning-sign words in any sense, and no temperature above normal."""
+        return not finding.mentions and (not temperature_readings(text) or only_normal_readings(text))
 
     def _possible_entity(self, sign: str, probability: float) -> Dict[str, Any]:
         return {

@@ -41,6 +41,11 @@ _UNIT_WORDS = {"c": "c", "celsius": "c", "centigrade": "c", "f": "f", "fahrenhei
 _DEGREE_WORDS = {"°", "º", "deg", "degree", "degrees"}
 _UNIT_TOKENS = _DEGREE_WORDS | set(_UNIT_WORDS)
 FEVER_AT = {"c": 38.0, "f": 100.4}
+# A number followed by one of these measures something else ("I'm 39 years old").
+_OTHER_MEASURES = frozenset(
+    "year years yr yrs yo kg kgs kilos lb lbs pounds mg ml min mins minutes hour hours hrs day days "
+    "week weeks % percent bpm".split()
+)
 
 
 _READING = re.compile(
@@ -248,7 +253,11 @@ class RedFlagDetector:
                 unit = _UNIT_WORDS.get(doc[end].lower_, unit)
                 end += 1
             if not unit:
-                if sentences[i] not in about_temperature:
+                # the sentence is about temperature, or the one before it ("what counts as a
+                # normal temp? | I'm at 38.4 right now": the turn before, read as context)
+                if not ({sentences[i], sentences[i] - 1} & about_temperature):
+                    continue
+                if end < len(doc) and doc[end].lower_ in _OTHER_MEASURES:
                     continue
                 unit = "c" if 35 <= value <= 43.5 else "f" if 95 <= value <= 110 else None
             if unit is None or not (35 <= value <= 43.5 or 95 <= value <= 110):

@@ -130,3 +130,25 @@ def test_a_change_to_the_learned_examples_changes_the_cache_key(tmp_path) -> Non
     assert RedFlagDetectorComponent.fingerprint_addon(config) == before
     examples.write_text("version: 1\nsigns:\n  passed_out:\n    - i blacked out\n", encoding="utf-8")
     assert RedFlagDetectorComponent.fingerprint_addon(config) != before
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a sign word in any sense, or a raised reading, is never met with "good to hear"
+        "all fine here, just can't hold my wee like I used to",
+        "feeling ok, my temperature is 38.6 though",
+        "no fever, all good",
+    ],
+)
+def test_all_is_well_with_a_sign_word_or_a_raised_reading_is_asked_about(
+    component: RedFlagDetectorComponent, text: str
+) -> None:
+    message = parsed(component, text, [{"name": "report_well", "confidence": 0.9}])
+    assert message.get("intent")["name"] in ("feeling_unwell", "report_red_flag")
+
+
+def test_all_is_well_with_nothing_of_a_sign_stays_all_is_well(component: RedFlagDetectorComponent) -> None:
+    for text in ["home now and resting, all good", "temp 36.6 this morning, feeling fine"]:
+        message = parsed(component, text, [{"name": "report_well", "confidence": 0.9}])
+        assert message.get("intent")["name"] == "report_well", text

@@ -241,3 +241,11 @@ def test_the_early_days_cover_their_sentence_but_a_month_does_not(detector: RedF
     # a longer time in the same sentence wins over the early days it mentions
     said = "the nurse said give it a few days, but three weeks on there is no change at all"
     assert "not_improving" in detector.detect(said).present
+
+
+def test_a_bare_number_right_after_a_sentence_about_temperature_is_a_reading(
+    detector: RedFlagDetector,
+) -> None:
+    assert "fever" in detector.detect("what is a normal temperature? I'm sitting at 38.7").present
+    # ...but not a number that measures something else
+    assert detector.detect("my temperature is fine. I turned 39 years old today").present == ()
