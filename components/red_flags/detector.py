@@ -75,12 +75,15 @@ def only_normal_readings(text: str) -> bool:
 
 
 # Words that introduce a title or a name: "watching *Breathless*", "a horse called *Pass
-# Out Pete*", "her team, the *Fever*". A capitalised sign after any other word ("I'm going to
-# Pass Out") is read as usual.
+# Out Pete*", "her team, the *Fever*", "Dr. *Faint*". A capitalised sign after any other
+# word ("I'm going to Pass Out") is read as usual.
 NAME_INTRODUCERS = frozenset(
     "watching watched watch saw seen see read reading called named about the film movie show "
-    "book song band team series episode titled".split()
+    "book song band team series episode titled dr dr. doctor mr mr. mrs mrs. ms ms.".split()
 )
+
+
+TITLES = frozenset({"dr", "mr", "mrs", "ms", "prof"})
 
 
 def _is_name(doc: Doc, start: int, end: int, text: str) -> bool:
@@ -105,7 +108,10 @@ def _is_name(doc: Doc, start: int, end: int, text: str) -> bool:
     span = [written(t) for t in doc[start:end] if t.is_alpha]
     if not span or not all(title(w) for w in span):
         return False
-    return start > 0 and doc[start - 1].lower_ in NAME_INTRODUCERS
+    before = start - 1
+    if before > 0 and doc[before].text == "." and doc[before - 1].lower_ in TITLES:
+        return True  # "Dr. Faint", the title's full stop read apart
+    return before >= 0 and doc[before].lower_ in NAME_INTRODUCERS
 
 
 QUOTES = frozenset("'\"‘’“”")

@@ -134,6 +134,8 @@ def test_temperature_readings_and_whether_they_are_all_normal() -> None:
         ("I dreamed my arm would not move, then woke up and it was fine", Status.HYPOTHETICAL),
         ("my wife is convinced I will faint at the sight of the needle", Status.HYPOTHETICAL),
         ("my grandson's teddy bear passed out in the toy box, he says", Status.OTHER),
+        ("my flatmate has had a fever since the weekend", Status.OTHER),
+        ("I keep imagining my legs won't move after it", Status.HYPOTHETICAL),
         # another time no phrase list can hold
         ("I blacked out once when I was 19, never again", Status.HISTORICAL),
         ("had a fever back in 2011 with the flu", Status.HISTORICAL),
@@ -209,6 +211,7 @@ def test_an_answer_to_a_question_before_it_negates_only_that_question(
         # sign words in a saying
         "that last episode was giving me the chills, so good",
         "the nurses had me out the door in no time, lovely people",
+        "the letter says my follow-up is with Dr. Faint next month",
         "my uncle was a paramedic for thirty years, he'll keep an eye on me",
         # words in quotation marks are someone's words
         "the grandkids 'fainted' with delight when they saw the cake",
