@@ -42,6 +42,8 @@ GATES = {
     # first runs 2026-11-27, the fourth session (docs/blind_runs/eleventh/, twelfth/)
     "set_k": (1.0, 0.98, 0.02, 0.96, 0.90),
     "set_l": (1.0, 0.98, 0.06, 0.96, 0.85),
+    # first run at the session's final code (docs/blind_runs/thirteenth/)
+    "set_m": (1.0, 0.96, 0.05, 0.96, 0.74),
 }
 
 
