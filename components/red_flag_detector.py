@@ -56,6 +56,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.encoder.minilm import SentenceEncoder
 from components.red_flags.combine import RULES, Decision, combine, strongest
+from components.red_flags.context import Status
 from components.red_flags.detector import Finding, RedFlagDetector, only_normal_readings, temperature_readings
 from components.red_flags.learned import (
     EXAMPLES_FILE,
@@ -321,7 +322,8 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
                 decision = self._follow_up(message, history, decision)
             if not decision.present and tracker is not None:
                 decision = self._confirmation(message, tracker, decision)
-            self._apply(message, finding, decision, where)
+            checking = tracker is not None and tracker.active_loop_name == CHECK_FORM
+            self._apply(message, finding, decision, where, checking)
         return messages
 
     def _history(self, tracker: DialogueStateTracker | None) -> List[UserUttered]:
@@ -470,7 +472,12 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
     # --- writing ----------------------------------------------------------------------
 
     def _apply(
-        self, message: Message, finding: Finding, decision: Decision, where: Dict[str, List[Tuple[int, int]]]
+        self,
+        message: Message,
+        finding: Finding,
+        decision: Decision,
+        where: Dict[str, List[Tuple[int, int]]],
+        checking: bool = False,
     ) -> None:
         intent = (message.get(INTENT) or {}).get("name")
         ranking = message.get(INTENT_RANKING_KEY) or []
@@ -529,9 +536,14 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         elif intent in self._config["calm_intents"] and not self._nothing_of_a_sign(finding, text):
             # "all good" is acknowledged only when nothing in it is a sign word or a raised
             # reading: "back is fine but I can't hold my bladder like normal" or "I'm at
-            # 38.4" is asked about, never met with "good to hear"
-            entities.append(self._possible_entity(UNNAMED, 0.0))
-            self._set_intent(message, unwell, ranking)
+            # 38.4" is asked about, never met with "good to hear". Answering the check
+            # itself ("no fever or anything, I'm fine"), only negated signs are its "no".
+            negated_only = all(m.status == Status.NEGATED for m in finding.mentions)
+            if checking and negated_only and self._nothing_of_a_sign(Finding(), text):
+                self._set_intent(message, DENY_INTENT, ranking)
+            else:
+                entities.append(self._possible_entity(UNNAMED, 0.0))
+                self._set_intent(message, unwell, ranking)
         elif finding.hypothetical:
             if self._is_topic(intent):
                 if intent != warning and not any(e.get("value") == warning for e in entities):
