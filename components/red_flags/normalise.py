@@ -28,13 +28,19 @@ _MIN_STEM = 3
 _WORD = re.compile(r"^[a-z]+$")
 
 
+# Stems that would turn an ordinary word into a negation ("note", "noted" → "not").
+_NEGATIONS = frozenset({"not", "nor"})
+
+
 def stem(word: str) -> str:
-    """Strips one common English suffix, keeping at least three letters."""
+    """Strips one common English suffix, keeping at least three letters; never leaves a
+    negation where there was none ("I *note* some redness" is no "not")."""
     if not _WORD.match(word):
         return word
     for suffix in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= _MIN_STEM:
-            return word[: -len(suffix)]
+            stemmed = word[: -len(suffix)]
+            return word if stemmed in _NEGATIONS else stemmed
     return word
 
 

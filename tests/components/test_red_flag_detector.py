@@ -252,3 +252,15 @@ def test_a_bare_number_right_after_a_sentence_about_temperature_is_a_reading(
     assert "fever" in detector.detect("what is a normal temperature? I'm sitting at 38.7").present
     # ...but not a number that measures something else
     assert detector.detect("my temperature is fine. I turned 39 years old today").present == ()
+
+
+def test_a_word_that_stems_to_a_negation_is_no_negation(detector: RedFlagDetector) -> None:
+    from components.red_flags.normalise import stem
+
+    assert stem("note") == "note" and stem("noted") == "noted" and stem("needles") == "needl"
+    noted = detector.detect("I noted a lot of redness around the puncture site today")
+    assert "site_infection" in noted.present
+
+
+def test_a_site_that_has_gone_red_is_a_change_not_a_redness_gone(detector: RedFlagDetector) -> None:
+    assert "site_infection" in detector.detect("the needle site has gone red and hot").present
