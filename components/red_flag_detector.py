@@ -57,7 +57,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from components.encoder.minilm import SentenceEncoder
 from components.red_flags.combine import RULES, Decision, combine, strongest
 from components.red_flags.context import Status
-from components.red_flags.detector import Finding, RedFlagDetector, only_normal_readings, temperature_readings
+from components.red_flags.detector import Finding, RedFlagDetector, only_normal_readings, raised_reading
 from components.red_flags.learned import (
     EXAMPLES_FILE,
     NONE,
@@ -539,7 +539,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             # 38.4" is asked about, never met with "good to hear". Answering the check
             # itself ("no fever or anything, I'm fine"), only negated signs are its "no".
             negated_only = all(m.status == Status.NEGATED for m in finding.mentions)
-            if checking and negated_only and self._nothing_of_a_sign(Finding(), text):
+            if checking and negated_only and not raised_reading(text):
                 self._set_intent(message, DENY_INTENT, ranking)
             else:
                 entities.append(self._possible_entity(UNNAMED, 0.0))
@@ -558,7 +558,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
     @staticmethod
     def _nothing_of_a_sign(finding: Finding, text: str) -> bool:
         """No warning-sign words in any sense, and no temperature above normal."""
-        return not finding.mentions and (not temperature_readings(text) or only_normal_readings(text))
+        return not finding.mentions and not raised_reading(text)
 
     def _possible_entity(self, sign: str, probability: float) -> Dict[str, Any]:
         return {

@@ -74,6 +74,11 @@ def only_normal_readings(text: str) -> bool:
     return bool(readings) and all(value < FEVER_AT[unit] for value, unit in readings)
 
 
+def raised_reading(text: str) -> bool:
+    """Whether any temperature reading in the text is at or over the fever line."""
+    return any(value >= FEVER_AT[unit] for value, unit in temperature_readings(text))
+
+
 # Words that introduce a title or a name: "watching *Breathless*", "a horse called *Pass
 # Out Pete*", "her team, the *Fever*", "Dr. *Faint*". A capitalised sign after any other
 # word ("I'm going to Pass Out") is read as usual.
