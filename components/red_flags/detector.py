@@ -21,7 +21,7 @@ from typing import Dict, List, NamedTuple, Sequence, Set, Tuple
 
 import spacy
 from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 from spacy.util import compile_infix_regex
 
 from components.red_flags.context import CueSpan, Status, sentence_ids, status_of
@@ -91,27 +91,28 @@ NAME_INTRODUCERS = frozenset(
 TITLES = frozenset({"dr", "mr", "mrs", "ms", "prof"})
 
 
-def _is_name(doc: Doc, start: int, end: int, text: str) -> bool:
-    """Whether sign words are a title or a name: capitalised (in `text`, the message as
-    written; `doc` is lower case) right after a word that introduces one, in a message
-    otherwise written in lower case. A message typed in capitals or title case is read as
-    usual, and the learned detector still reads it all.
-    """
+def _title(word: str) -> bool:
+    return word[0].isupper() and word[1:].islower()
+
+
+def _written_in_lower_case(doc: Doc, text: str) -> bool:
+    """Whether the message (`text` as written; `doc` is lower case) is mostly lower case:
+    only then does a capitalised word stand out as a name."""
     if len(doc.text) != len(text):
         return False
+    words = [text[t.idx : t.idx + len(t)] for t in doc if t.is_alpha]
+    capitalised = [w for w in words if (_title(w) or w.isupper()) and w != "I"]
+    return len(words) >= 4 and len(capitalised) <= 0.3 * len(words)
 
-    def written(token: Token) -> str:
-        return text[token.idx : token.idx + len(token)]
 
-    def title(word: str) -> bool:
-        return word[0].isupper() and word[1:].islower()
-
-    words = [written(t) for t in doc if t.is_alpha]
-    capitalised = [w for w in words if (title(w) or w.isupper()) and w != "I"]
-    if len(words) < 4 or len(capitalised) > 0.3 * len(words):
-        return False
-    span = [written(t) for t in doc[start:end] if t.is_alpha]
-    if not span or not all(title(w) for w in span):
+def _is_name(doc: Doc, start: int, end: int, text: str) -> bool:
+    """Whether sign words are a title or a name: capitalised right after a word that
+    introduces one, in a message written in lower case (`_written_in_lower_case`, checked
+    by the caller). A message typed in capitals or title case is read as usual, and the
+    learned detector still reads it all.
+    """
+    span = [text[t.idx : t.idx + len(t)] for t in doc[start:end] if t.is_alpha]
+    if not span or not all(_title(w) for w in span):
         return False
     before = start - 1
     if before > 0 and doc[before].text == "." and doc[before - 1].lower_ in TITLES:
@@ -283,6 +284,7 @@ class RedFlagDetector:
         self, doc: Doc, sentences: List[int], text: str = ""
     ) -> Dict[str, List[Tuple[int, int]]]:
         excluded = [(s, e) for _, s, e in self._labelled(self.exclusions, doc)]
+        names_stand_out = _written_in_lower_case(doc, text)
         found: Dict[str, List[Tuple[int, int]]] = defaultdict(list)
         for concept, start, end in self._labelled(self.concepts, doc):
             # a sign word inside a not-symptom phrase, or sharing words with it, is used in
@@ -290,7 +292,7 @@ class RedFlagDetector:
             # sign phrase that holds a whole not-symptom phrase is the sign ("zero pain relief")
             if any(start < e and s < end and not _holds(start, end, s, e) for s, e in excluded):
                 continue
-            if _is_name(doc, start, end, text) or _in_quotes(doc, start, end):
+            if (names_stand_out and _is_name(doc, start, end, text)) or _in_quotes(doc, start, end):
                 continue
             found[concept].append((start, end))
         found["HIGH_TEMPERATURE"] += self._temperatures(doc, sentences)
