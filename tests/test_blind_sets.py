@@ -44,6 +44,10 @@ GATES = {
     "set_l": (1.0, 0.98, 0.06, 0.96, 0.85),
     # first run at the session's final code (docs/blind_runs/thirteenth/)
     "set_m": (1.0, 0.96, 0.05, 0.96, 0.74),
+    # first runs 2026-11-27, the fifth session (docs/blind_runs/fourteenth/, fifteenth/);
+    # gates at the run after learning from them, which is a regression figure, not a measure
+    "set_n": (1.0, 0.99, 0.08, 0.93, 0.85),
+    "set_o": (1.0, 0.97, 0.11, 0.92, 0.82),
 }
 
 
@@ -104,6 +108,13 @@ ALREADY_IN_TRAINING = {
     "i blacked out in the kitchen this morning, is that normal after the nerve burning thing?",
     # set l: in the data since commit 7ec44e2
     "can i eat normally after", "i have chills",
+    # sets n and o: in the training data at 62fcca5, before the sets were written
+    "can i mow the lawn this weekend", "can i take tylenol", "frozen peas ok?",
+    "how long will i be there", "how long will the relief last",
+    "is there a special diet after the ablation", "when will i see results",
+    "can i take a bath tomorrow", "do i have to fast", "do they treat more than one nerve",
+    "how long do i stay after", "how much does this procedure cost",
+    "lost control of my bowels this morning", "what is the iv for",
 }
 
 

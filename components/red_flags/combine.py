@@ -7,7 +7,8 @@ They are combined for recall, so the policy is asymmetric on purpose:
   detector agrees it is absent (below `low`). When they disagree, the patient is asked;
 - a sign only the learned detector finds, between `low` and `high`, is asked about too;
 - a sign only the rules find, at a level in `doubtable` (urgent, not emergency), while the
-  learned detector gives it almost nothing (below `doubt_below`), is asked about instead:
+  learned detector gives it almost nothing (below `doubt_below`), is asked about instead,
+  unless a less severe sign of the message escalates anyway:
   the rules then most often matched a sign word used in another sense ("none since",
   "fever blister"), and the patient's yes escalates it at once;
 - nothing is dropped silently: what is not escalated and not hidden by agreement is asked.
@@ -69,6 +70,14 @@ def combine(
     for sign, probability in learned.items():
         if probability >= high and (sign not in cued or (sign in overriding and probability >= override_at)):
             found.setdefault(sign, []).append(LEARNED)
+    if found and doubted:
+        # The message already reports a sign, so a doubted one that outranks it is most
+        # likely meant too: dropping it would under-triage ("the pain at the site keeps
+        # getting worse, not better" is an infection sign, not only slow progress).
+        highest = max(rank.get(s, 0) for s in found)
+        for sign in doubted:
+            if rank.get(sign, 0) > highest:
+                found[sign] = [RULES]
     if found:
         order = sorted(found, key=lambda s: (-rank.get(s, 0), -learned.get(s, 0.0)))
         return Decision(tuple(order), {s: tuple(found[s]) for s in order})

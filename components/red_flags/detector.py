@@ -32,6 +32,11 @@ MAX_CHARS = 2000
 
 # Co-occurring concepts make one symptom only within a clause: "the site is fine but my
 # arm is red" is no statement about a red site.
+# What may follow a bare confirmation ("I did about 20 min ago", "it happened again").
+CONFIRMATION_TAIL = frozenset(
+    "about around just earlier today tonight yesterday this last again twice once already too "
+    "lol haha maybe".split()
+)
 CONTRASTIVE = {"but", "however", "although", "though", "except", "whereas"}
 
 # A temperature: 35-43.5 is read as Celsius, 95-110 as Fahrenheit, unless a unit says; a
@@ -220,6 +225,7 @@ class RedFlagDetector:
         self.cues = self._matcher("NORM", cue_phrases)
         self.terminators = self._matcher("NORM", {"TERMINATE": self.lexicon.terminators})
         self.patient_words = self._matcher("NORM", {"PATIENT": self.lexicon.patient_words})
+        self.confirmations = self._matcher("NORM", {"CONFIRM": self.lexicon.confirmations})
         self.historical = [re.compile(p) for p in self.lexicon.historical_patterns]
         concept_norms = {
             name: {self._norms(p) for p in phrases} for name, phrases in self.lexicon.concepts.items()
@@ -364,6 +370,22 @@ class RedFlagDetector:
                     ]
         return found
 
+    def _confirmed_after(self, doc: Doc, sentences: List[int]) -> Set[int]:
+        """Sentences that open with a bare "I did" / "it happened" and say nothing else new.
+
+        Only a confirmation that ends its clause counts (the next token is punctuation,
+        the end, or a time word): "I did, about 20 min ago" confirms, "I did read the
+        leaflet" does not.
+        """
+        found = set()
+        for _, start, end in self._labelled(self.confirmations, doc):
+            opens = start == 0 or sentences[start - 1] != sentences[start] or doc[start - 1].is_punct
+            after = doc[end] if end < len(doc) else None
+            closes = after is None or after.is_punct or after.lower_ in CONFIRMATION_TAIL or after.like_num
+            if opens and closes:
+                found.add(sentences[start])
+        return found
+
     def detect(self, text: str) -> Finding:
         """The warning signs the text mentions, each with its status, and the level."""
         text = (text or "")[:MAX_CHARS]
@@ -402,11 +424,14 @@ class RedFlagDetector:
             )
         ]
         patient = {i for _, s, e in self._labelled(self.patient_words, doc) for i in range(s, e)}
+        confirmed = self._confirmed_after(doc, sentences)
         mentions = []
         for name, start, end, parts in raw:
             status, deciding = status_of(
                 name, parts, cues, doc, self.lexicon.scope, terminators, sentences, patient
             )
+            if status == Status.HYPOTHETICAL and any(s > sentences[start] for s in confirmed):
+                status = Status.PRESENT
             symptom = self.lexicon.symptoms[name]
             span = doc[start:end]
             mentions.append(

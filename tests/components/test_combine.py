@@ -78,6 +78,20 @@ def test_a_doubted_sign_beside_a_sure_one_leaves_the_sure_one_escalated() -> Non
     assert decision.present == ("fever",)
 
 
+def test_a_doubted_sign_more_severe_than_the_sure_one_is_escalated_too() -> None:
+    decision = combine(
+        finding(("fever", Status.PRESENT), ("not_improving", Status.PRESENT)),
+        {"fever": 0.0, "not_improving": 0.95},
+        RANK,
+        HIGH,
+        LOW,
+        {"fever"},
+        0.05,
+    )
+    assert decision.present == ("fever", "not_improving")
+    assert decision.detectors["fever"] == (RULES,)
+
+
 def test_an_emergency_the_learned_detector_is_all_but_sure_of_is_not_held_back_by_a_cue() -> None:
     cued = finding(("passed_out", Status.HYPOTHETICAL))
     held = combine(cued, {"passed_out": 0.95}, RANK, HIGH, LOW)

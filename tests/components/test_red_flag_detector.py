@@ -264,3 +264,27 @@ def test_a_word_that_stems_to_a_negation_is_no_negation(detector: RedFlagDetecto
 
 def test_a_site_that_has_gone_red_is_a_change_not_a_redness_gone(detector: RedFlagDetector) -> None:
     assert "site_infection" in detector.detect("the needle site has gone red and hot").present
+
+
+def test_a_bare_confirmation_after_a_question_reports_the_sign(detector: RedFlagDetector) -> None:
+    assert "passed_out" in detector.detect("does anyone faint after this? I did, an hour ago").present
+    assert "bladder_bowel" in detector.detect(
+        "can you lose control of your bladder after? it happened to me this morning"
+    ).present
+    # a confirmation that goes on to say something else confirms nothing
+    assert detector.detect("is it common to pass out after this? I did read the leaflet").present == ()
+    assert detector.detect("what if i faint at home? i have a question too").present == ()
+    # and a confirmation before the question is no confirmation of it
+    assert detector.detect("I did. is it common to faint after the ablation?").present == ()
+
+
+def test_broken_grammar_no_can_is_an_inability(detector: RedFlagDetector) -> None:
+    assert "breathing" in detector.detect("mi esposo no can breathe, very hard").present
+    assert "cannot_move_limb" in detector.detect("mother no can move leg at all").present
+
+
+def test_a_sign_from_before_the_procedure_counts_again_when_it_is_worse(detector: RedFlagDetector) -> None:
+    worse = detector.detect("the tingling in my foot i had before the procedure is much worse now")
+    assert "nerve_symptoms" in worse.present
+    same = detector.detect("the tingling in my foot i had before the procedure is about the same")
+    assert same.present == () and same.mentions[0].status == Status.HISTORICAL
