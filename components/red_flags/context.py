@@ -80,6 +80,7 @@ class CueSpan:
     symptoms: Tuple[str, ...] = ()
     unless: Tuple[str, ...] = ()
     whole_sentence: bool = False
+    whole_message: bool = False
 
 
 def sentence_ids(doc: Doc) -> List[int]:
@@ -112,6 +113,8 @@ def scope_of(
     patient: AbstractSet[int] = frozenset(),
 ) -> Tuple[int, int]:
     """The token range [start, end) a cue governs; an OTHER cue's ends at a `patient` token."""
+    if cue.whole_message:
+        return 0, len(doc)
     if cue.whole_sentence:
         own = [i for i, s in enumerate(sentences) if s == sentences[cue.start]]
         return own[0], own[-1] + 1

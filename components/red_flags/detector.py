@@ -218,7 +218,7 @@ class RedFlagDetector:
         self.exclusions = self._matcher("LOWER", {"NOT_SYMPTOM": self.lexicon.not_symptoms})
         cue_phrases: Dict[str, List[str]] = defaultdict(list)
         for cue in self.lexicon.cues:
-            whole = "s" if cue.whole_sentence else ""
+            whole = "m" if cue.whole_message else "s" if cue.whole_sentence else ""
             parts = (cue.category, cue.direction, ",".join(cue.symptoms), ",".join(cue.unless), whole)
             label = "|".join(parts)
             cue_phrases[label].append(cue.phrase)
@@ -351,7 +351,9 @@ class RedFlagDetector:
             category, direction, limited, unless, whole = label.split("|")
             symptoms = tuple(limited.split(",")) if limited else ()
             stops = tuple(unless.split(",")) if unless else ()
-            cues.append(CueSpan(start, end, category, direction, symptoms, stops, bool(whole)))
+            cues.append(
+                CueSpan(start, end, category, direction, symptoms, stops, whole == "s", whole == "m")
+            )
         return cues
 
     def _historical_times(self, doc: Doc) -> List[CueSpan]:
@@ -413,12 +415,12 @@ class RedFlagDetector:
             if not all(i in concept_tokens for i in range(c.start, c.end))
             and not (c.category == "NEGATED" and (c.end - 1) in concept_tokens)
         ]
-        # a cue stops where its sentence names a concept it does not hold for
+        # a cue stops where its sentence (or message) names a concept it does not hold for
         cues = [
             c
             for c in cues
             if not any(
-                sentences[start] == sentences[c.start]
+                c.whole_message or sentences[start] == sentences[c.start]
                 for name in c.unless
                 for start, _ in concepts.get(name, ())
             )

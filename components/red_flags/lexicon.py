@@ -43,6 +43,10 @@ class Symptom:
     across_sentences: bool = False
 
 
+# The keys of a cue group that are options, not phrase lists.
+OPTIONS = ("symptoms", "category", "unless_sentence_has", "whole_sentence", "whole_message")
+
+
 @dataclass(frozen=True)
 class Cue:
     """A ConText cue phrase, what it says about a mention, and which way it looks.
@@ -51,7 +55,9 @@ class Cue:
     expected after the procedure; "no fever yet" is just no fever). `unless` names
     concepts that stop the cue when its sentence has one of them ("numb at the injection
     site" is the numbing medicine; "numb at the site and down my *leg*" is not).
-    `whole_sentence` cues govern their whole sentence, whatever ends other scopes.
+    `whole_sentence` cues govern their whole sentence, whatever ends other scopes;
+    `whole_message` cues the whole message, and their `unless` looks at all of it ("no
+    relief yet. it's only been 1 day. worried it didn't work").
     """
 
     phrase: str
@@ -60,6 +66,7 @@ class Cue:
     symptoms: Tuple[str, ...] = ()
     unless: Tuple[str, ...] = ()
     whole_sentence: bool = False
+    whole_message: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,15 +119,18 @@ def _cues(raw: Dict[str, Dict[str, Any]], symptom_names: set, concept_names: set
             raise ValueError(f"{category}: unknown symptoms {sorted(set(limited) - symptom_names)}")
         unless = tuple(spec.get("unless_sentence_has", ()))
         whole = bool(spec.get("whole_sentence", False))
+        message = bool(spec.get("whole_message", False))
         if set(unless) - concept_names:
             raise ValueError(f"{category}: unknown concepts {sorted(set(unless) - concept_names)}")
         for direction, phrases in spec.items():
-            if direction in ("symptoms", "category", "unless_sentence_has", "whole_sentence"):
+            if direction in OPTIONS:
                 continue
             if direction not in DIRECTIONS:
                 raise ValueError(f"unknown direction {direction!r} for {category}")
             where = f"{category} {direction}"
-            cues += [Cue(p, category, direction, limited, unless, whole) for p in _phrases(phrases, where)]
+            cues += [
+                Cue(p, category, direction, limited, unless, whole, message) for p in _phrases(phrases, where)
+            ]
     return cues
 
 

@@ -288,3 +288,22 @@ def test_a_sign_from_before_the_procedure_counts_again_when_it_is_worse(detector
     assert "nerve_symptoms" in worse.present
     same = detector.detect("the tingling in my foot i had before the procedure is about the same")
     assert same.present == () and same.mentions[0].status == Status.HISTORICAL
+
+
+def test_early_days_cover_the_whole_message_unless_it_gives_a_longer_time(detector: RedFlagDetector) -> None:
+    assert detector.detect("no pain relief yet. it's only been 1 day. worried it didnt work").present == ()
+    assert "not_improving" in detector.detect("no relief yet. day 2 of the flu too, and it's been 3 weeks").present
+
+
+def test_sleep_and_household_senses_of_sign_words(detector: RedFlagDetector) -> None:
+    assert detector.detect("so tired i passed out in bed at 8pm lol, slept 11 hours").present == ()
+    assert "passed_out" in detector.detect("I passed out after a nap and woke up on the floor").present
+    assert detector.detect("the kitchen sink drainage is clogged again").present == ()
+    assert "site_infection" in detector.detect("drainage from the site, and the garden is flooded").present
+
+
+def test_idioms_and_fears_are_no_signs(detector: RedFlagDetector) -> None:
+    assert detector.detect("cant wait to move my arms freely again").present == ()
+    assert detector.detect("its fever pitch at my house with the kids").present == ()
+    assert detector.detect("I thought I might faint before it, but I didnt").present == ()
+    assert "cannot_move_limb" in detector.detect("i cant wait, my leg wont move at all").present
