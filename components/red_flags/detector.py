@@ -160,6 +160,9 @@ class Mention:
     text: str
     status: Status
     cues: Tuple[str, ...] = ()
+    # how many of the sign's concepts the match is made of: one lone word ("drainage") may
+    # be another sense of it, two ("swollen" and "much worse") hardly
+    parts: int = 1
 
 
 @dataclass(frozen=True)
@@ -445,6 +448,7 @@ class RedFlagDetector:
                     text=text[span.start_char : span.end_char],
                     status=status,
                     cues=tuple(doc[c.start : c.end].text for c in deciding),
+                    parts=len(parts),
                 )
             )
         mentions.sort(key=lambda m: (-self.lexicon.rank(m.level), m.start_char))

@@ -78,6 +78,16 @@ def test_a_doubted_sign_beside_a_sure_one_leaves_the_sure_one_escalated() -> Non
     assert decision.present == ("fever",)
 
 
+def test_a_sign_said_with_two_of_its_concepts_is_not_doubted() -> None:
+    two = Finding(
+        (Mention("fever", "urgent", 0, 20, "fever and it is worse", Status.PRESENT, parts=2),),
+        "urgent",
+        ("fever",),
+    )
+    decision = combine(two, {"fever": 0.0}, RANK, HIGH, LOW, {"fever"}, 0.05)
+    assert decision.present == ("fever",)
+
+
 def test_a_doubted_sign_more_severe_than_the_sure_one_is_escalated_too() -> None:
     decision = combine(
         finding(("fever", Status.PRESENT), ("not_improving", Status.PRESENT)),
