@@ -33,9 +33,11 @@ _COMMA = re.compile(r"\s*,\s*")
 MIN_WORDS = 3
 
 # A clause that opens with a question word ("my wife is booked for this, who does she
-# tell"); "can't"/"don't" open no question, and a bare "after?" answers one.
+# tell", "like where do i go"); "can't"/"don't" open no question, and a bare "after?"
+# answers one.
 _ASKS = re.compile(
-    r"(?:^|[,.;:!]\s*|\b(?:and|so|but)\s+)(?:who|what|whats|when|where|why|which|how|can|could|"
+    r"(?:(?:^|[,.;:!]\s*)(?:(?:like|i mean|um|ok|okay)\s+)?|\b(?:and|so|but)\s+)"
+    r"(?:who|what|whats|when|where|why|which|how|can|could|"
     r"should|do|does|did|is|are|will|would|may)(?!n?['’]t)\b",
     re.IGNORECASE,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.segments import split_questions
+from components.segments import asks, split_questions
 
 
 @pytest.mark.parametrize(
@@ -33,3 +33,9 @@ def test_offsets_point_into_the_original_text() -> None:
 @pytest.mark.parametrize("text", ["", "   ", "🙂🙂", "x" * 10_000])
 def test_odd_input_never_fails(text: str) -> None:
     assert len(split_questions(text)) <= 1
+
+
+def test_a_question_may_open_with_a_filler_word() -> None:
+    assert asks("like where do i go") and asks("ok what now") and asks("i mean how long")
+    # but "like" inside a sentence is a verb or a comparison, not the opening of a question
+    assert not asks("i like what they did") and not asks("its like when you sleep")
