@@ -435,7 +435,8 @@ class RedFlagDetector:
             status, deciding = status_of(
                 name, parts, cues, doc, self.lexicon.scope, terminators, sentences, patient
             )
-            if status == Status.HYPOTHETICAL and any(s > sentences[start] for s in confirmed):
+            # "is it common to faint? I did", "my friend fainted after hers. I did too"
+            if status in (Status.HYPOTHETICAL, Status.OTHER) and any(s > sentences[start] for s in confirmed):
                 status = Status.PRESENT
             symptom = self.lexicon.symptoms[name]
             span = doc[start:end]

@@ -271,6 +271,7 @@ def test_a_bare_confirmation_after_a_question_reports_the_sign(detector: RedFlag
     assert "bladder_bowel" in detector.detect(
         "can you lose control of your bladder after? it happened to me this morning"
     ).present
+    assert "passed_out" in detector.detect("my friend fainted after her rfa. i did too, an hour ago").present
     # a confirmation that goes on to say something else confirms nothing
     assert detector.detect("is it common to pass out after this? I did read the leaflet").present == ()
     assert detector.detect("what if i faint at home? i have a question too").present == ()
