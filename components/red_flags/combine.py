@@ -7,8 +7,8 @@ They are combined for recall, so the policy is asymmetric on purpose:
   detector agrees it is absent (below `low`). When they disagree, the patient is asked;
 - a sign only the learned detector finds, between `low` and `high`, is asked about too;
 - a sign only the rules find, at a level in `doubtable` (urgent, not emergency), while the
-  learned detector gives it almost nothing (below `doubt_below`) and the rules saw it in one
-  word or phrase only, is asked about instead,
+  learned detector gives it almost nothing (below `doubt_below`) and the rules saw no change
+  or site words with it (`firm`), is asked about instead,
   unless a less severe sign of the message escalates anyway:
   the rules then most often matched a sign word used in another sense ("none since",
   "fever blister"), and the patient's yes escalates it at once;
@@ -62,12 +62,12 @@ def combine(
     # A sign in `overriding` (the emergencies) that the learned detector is all but sure
     # of is not held back by a cue of the rules: a clear emergency never waits.
     cued = {m.symptom for m in rules.mentions if m.status in CUED} - set(rules.present)
-    # Only a sign said in one word or phrase is doubted: said with two of its concepts
-    # ("much worse and swollen", "pus at the site") it is no other sense of a word.
+    # A sign said with a change or at the site in its own words ("much worse and swollen",
+    # "pus at the site") is no other sense of a word: it is not doubted.
     lone = {
         sign
         for sign in rules.present
-        if all(m.parts < 2 for m in rules.mentions if m.symptom == sign and m.status == Status.PRESENT)
+        if not any(m.firm for m in rules.mentions if m.symptom == sign and m.status == Status.PRESENT)
     }
     doubted = {
         sign

@@ -147,6 +147,8 @@ class RawMention(NamedTuple):
     start: int
     end: int
     parts: Tuple[Tuple[int, int], ...]
+    # whether the pattern names a change or the treated site in its own words (see Mention)
+    firm: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,9 +162,10 @@ class Mention:
     text: str
     status: Status
     cues: Tuple[str, ...] = ()
-    # how many of the sign's concepts the match is made of: one lone word ("drainage") may
-    # be another sense of it, two ("swollen" and "much worse") hardly
-    parts: int = 1
+    # said with a change ("much worse and swollen") or at the treated site in its own words
+    # ("pus at the site"): no other sense of a sign word, so the learned detector's doubt
+    # does not hold it back (data/red_flags.yml `firm_concepts`)
+    firm: bool = False
 
 
 @dataclass(frozen=True)
@@ -337,7 +340,8 @@ class RedFlagDetector:
                         start = min(s for s, _ in chosen)
                         end = max(e for _, e in chosen)
                         if end - start <= window:
-                            found.add(RawMention(name, start, end, tuple(sorted(chosen))))
+                            firm = any(c in self.lexicon.firm_concepts for c in pattern)
+                            found.add(RawMention(name, start, end, tuple(sorted(chosen)), firm))
         return sorted(found, key=lambda m: (m.start, m.end, m.symptom))
 
     # -- context ---------------------------------------------------------------------
@@ -431,7 +435,7 @@ class RedFlagDetector:
         patient = {i for _, s, e in self._labelled(self.patient_words, doc) for i in range(s, e)}
         confirmed = self._confirmed_after(doc, sentences)
         mentions = []
-        for name, start, end, parts in raw:
+        for name, start, end, parts, firm in raw:
             status, deciding = status_of(
                 name, parts, cues, doc, self.lexicon.scope, terminators, sentences, patient
             )
@@ -449,7 +453,7 @@ class RedFlagDetector:
                     text=text[span.start_char : span.end_char],
                     status=status,
                     cues=tuple(doc[c.start : c.end].text for c in deciding),
-                    parts=len(parts),
+                    firm=firm,
                 )
             )
         mentions.sort(key=lambda m: (-self.lexicon.rank(m.level), m.start_char))

@@ -100,6 +100,8 @@ class Lexicon:
     # A short sentence that says the patient had what was just asked about: "is it common
     # to black out after this? I did, 20 minutes ago" reports it.
     confirmations: Tuple[str, ...] = ()
+    # Concepts that make a sign's match firm: a change or the treated site in its own words.
+    firm_concepts: Tuple[str, ...] = ()
 
     def rank(self, level: str) -> int:
         """Higher is more severe."""
@@ -158,6 +160,9 @@ def load_lexicon(path: Path = RED_FLAGS_FILE) -> Lexicon:
         symptoms[name] = Symptom(
             name, spec["level"], bullets, patterns, bool(spec.get("across_sentences", False))
         )
+    firm = tuple(str(c) for c in raw.get("firm_concepts", []))
+    if set(firm) - set(concepts):
+        raise ValueError(f"firm_concepts: unknown concepts {sorted(set(firm) - set(concepts))}")
     context = raw["context"]
     cue_spec = {k: v for k, v in context["cues"].items() if k != "TERMINATE"}
     return Lexicon(
@@ -183,4 +188,5 @@ def load_lexicon(path: Path = RED_FLAGS_FILE) -> Lexicon:
         patient_words=_phrases(context.get("patient_words", []), "patient_words"),
         historical_patterns=tuple(str(p) for p in context.get("historical_patterns", [])),
         confirmations=_phrases(context.get("confirmations", []), "confirmations"),
+        firm_concepts=firm,
     )

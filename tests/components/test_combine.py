@@ -78,9 +78,9 @@ def test_a_doubted_sign_beside_a_sure_one_leaves_the_sure_one_escalated() -> Non
     assert decision.present == ("fever",)
 
 
-def test_a_sign_said_with_two_of_its_concepts_is_not_doubted() -> None:
+def test_a_sign_said_with_a_change_or_at_the_site_is_not_doubted() -> None:
     two = Finding(
-        (Mention("fever", "urgent", 0, 20, "fever and it is worse", Status.PRESENT, parts=2),),
+        (Mention("fever", "urgent", 0, 20, "fever and it is worse", Status.PRESENT, firm=True),),
         "urgent",
         ("fever",),
     )
