@@ -48,6 +48,8 @@ GATES = {
     # gates at the run after learning from them, which is a regression figure, not a measure
     "set_n": (1.0, 0.99, 0.08, 0.93, 0.85),
     "set_o": (1.0, 0.97, 0.11, 0.92, 0.82),
+    # first run 2026-11-27 at the session's final code (docs/blind_runs/sixteenth/)
+    "set_p": (1.0, 0.98, 0.04, 0.91, 0.86),
 }
 
 
@@ -115,6 +117,10 @@ ALREADY_IN_TRAINING = {
     "can i take a bath tomorrow", "do i have to fast", "do they treat more than one nerve",
     "how long do i stay after", "how much does this procedure cost",
     "lost control of my bowels this morning", "what is the iv for",
+    # set p: in the data before the set was written (bc1af94, 7ec44e2; the bandaid line in
+    # 5148765, an hour before, by this session's own hand, not from the set)
+    "how long before i can soak in the tub", "how long should i ice it",
+    "pus on the bandaid this morning", "whats the fever cutoff in celsius",
 }
 
 

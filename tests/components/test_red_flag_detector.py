@@ -309,3 +309,12 @@ def test_idioms_and_fears_are_no_signs(detector: RedFlagDetector) -> None:
     assert detector.detect("its fever pitch at my house with the kids").present == ()
     assert detector.detect("I thought I might faint before it, but I didnt").present == ()
     assert "cannot_move_limb" in detector.detect("i cant wait, my leg wont move at all").present
+
+
+def test_a_hard_time_breathing_is_severe_and_better_every_day_is_no_worsening(
+    detector: RedFlagDetector,
+) -> None:
+    assert "breathing" in detector.detect("having a terrible time breathing, is it the dye?").present
+    assert "not_improving" in detector.detect("the relief never came. it's been 2 months").present
+    assert detector.detect("pain is a little better every day").present == ()
+    assert "site_infection" in detector.detect("the swelling gets bigger every day").present
