@@ -64,15 +64,11 @@ def combine(
     cued = {m.symptom for m in rules.mentions if m.status in CUED} - set(rules.present)
     # A sign said with a change or at the site in its own words ("much worse and swollen",
     # "pus at the site") is no other sense of a word: it is not doubted.
-    lone = {
-        sign
-        for sign in rules.present
-        if not any(m.firm for m in rules.mentions if m.symptom == sign and m.status == Status.PRESENT)
-    }
+    firm = {m.symptom for m in rules.mentions if m.firm and m.status == Status.PRESENT}
     doubted = {
         sign
         for sign in rules.present
-        if sign in doubtable and sign in lone and support.get(sign, 0.0) < doubt_below
+        if sign in doubtable and sign not in firm and support.get(sign, 0.0) < doubt_below
     }
     found: Dict[str, List[str]] = {sign: [RULES] for sign in rules.present if sign not in doubted}
     for sign, probability in learned.items():

@@ -32,12 +32,13 @@ MAX_CHARS = 2000
 
 # Co-occurring concepts make one symptom only within a clause: "the site is fine but my
 # arm is red" is no statement about a red site.
+CONTRASTIVE = {"but", "however", "although", "though", "except", "whereas"}
+
 # What may follow a bare confirmation ("I did about 20 min ago", "it happened again").
 CONFIRMATION_TAIL = frozenset(
     "about around just earlier today tonight yesterday this last again twice once already too "
     "lol haha maybe".split()
 )
-CONTRASTIVE = {"but", "however", "although", "though", "except", "whereas"}
 
 # A temperature: 35-43.5 is read as Celsius, 95-110 as Fahrenheit, unless a unit says; a
 # number without a unit counts only in a sentence that speaks of temperature or fever.
