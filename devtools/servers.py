@@ -78,9 +78,12 @@ class Servers:
             f"http://127.0.0.1:{self.actions_port}/health",
         )
 
-    def start_rasa(self, name: str = "rasa", port: int | None = None) -> None:
+    def start_rasa(
+        self, name: str = "rasa", port: int | None = None, tracker_store_url: str | None = None
+    ) -> None:
         """A Rasa server; more than one (other names and ports) makes replicas sharing the
-        stores that TRACKER_STORE_URL and REDIS_URL in `env` name."""
+        stores that TRACKER_STORE_URL and REDIS_URL in `env` name, unless `tracker_store_url`
+        gives this one a store of its own."""
         port = port or self.replica_ports.get(name) or (self.rasa_port if name == "rasa" else free_port())
         self.replica_ports[name] = port
         self._start(
@@ -88,7 +91,10 @@ class Servers:
             ["run", "--model", str(MODEL), "--port", str(port), "--endpoints",
              str(PROJECT / "endpoints.yml"), "--credentials", str(PROJECT / "credentials.yml")],
             f"http://127.0.0.1:{port}/",
-            env=self._rasa_env(),
+            env={
+                **self._rasa_env(),
+                **({"TRACKER_STORE_URL": tracker_store_url} if tracker_store_url else {}),
+            },
         )
 
     def rest_url_of(self, name: str) -> str:

@@ -10,6 +10,7 @@ emergency of eleven of the thirteen sets is caught, and must stay so), docs/red_
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import yaml
@@ -20,9 +21,10 @@ from tests.conftest import PROJECT, Servers
 pytestmark = pytest.mark.e2e
 
 SETS = sorted((PROJECT / "tests" / "blind").glob("set_*.yml"))
-# Conversations at once: the server's waits (action server, database) overlap, which keeps
-# ten sets inside make test's time; the verdicts do not depend on it.
-WORKERS = 3
+# Conversations at once, spread over two Rasa replicas (one per core) sharing the action
+# server: the waits overlap and both cores work, which keeps the sets inside make test's
+# time; the verdicts do not depend on it (each conversation stays on one replica).
+WORKERS = 4
 GATES = {
     # set: (emergency, urgent, false-alarm rate at most, topic accuracy, out-of-scope honest),
     # each at or just below the run after the third session on issue 10 (docs/red_flags.md)
@@ -53,10 +55,22 @@ GATES = {
 }
 
 
+@pytest.fixture(scope="module")
+def client(servers: Servers) -> Iterator[Client]:
+    """Both the shared Rasa server and a second replica, with a tracker store of its own."""
+    servers.start_rasa("blind", tracker_store_url=f"sqlite:///{servers.workdir / 'blind-trackers.db'}")
+    try:
+        yield Client(
+            [f"http://127.0.0.1:{servers.rasa_port}", f"http://127.0.0.1:{servers.replica_ports['blind']}"],
+            servers.env["ESCALATION_DB_URL"],
+        )
+    finally:
+        servers.stop("blind")
+
+
 @pytest.mark.parametrize("path", SETS, ids=[p.stem for p in SETS])
-def test_blind_set_does_not_regress(path: Path, servers: Servers, capsys: pytest.CaptureFixture) -> None:
+def test_blind_set_does_not_regress(path: Path, client: Client, capsys: pytest.CaptureFixture) -> None:
     QUESTIONS.update(check_questions())
-    client = Client(f"http://127.0.0.1:{servers.rasa_port}", servers.env["ESCALATION_DB_URL"])
     outcomes = load_set(path)
     run_all(client, outcomes, workers=WORKERS)
     figures = summarise(outcomes)
