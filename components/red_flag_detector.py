@@ -40,7 +40,7 @@ import hashlib
 import logging
 import re
 from pathlib import Path
-from typing import Any, Dict, List, Sequence, Tuple
+from typing import AbstractSet, Any, Dict, List, Sequence, Tuple
 
 import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -123,6 +123,8 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             "override_levels": ["emergency"],
             # Whether a sign the learned detector finds in one comma clause is found.
             "learned_clauses": False,
+            # ...and escalated from a clause only when the whole message gives it this much.
+            "clause_floor": 0.0,
             "C": 10.0,
             "encoder_weight": 2.0,
             "context_turns": 2,
@@ -284,13 +286,16 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         clauses = [(p.start, p.end) for p in split_questions(text, at_commas=True)]
         clauses = [c for c in clauses if c not in spans] if len(clauses) > 1 else []
         rows = self._learned_rows([text[s:e] for s, e in spans + clauses], model)
-        # Whole message and question pieces decide; the comma clauses too, when
+        # Whole message and question pieces decide (a piece the whole message does not
+        # bear out only asks, `_clause_row`); the comma clauses too, when
         # `learned_clauses` is set and the rules found nothing ("the site is oozing, can i
         # still shower?"): a clause read alone can mistake its sign ("can't hold it at all"
         # of the bladder is no limb). They always count as support against doubting the rules.
         by_clauses = self._config["learned_clauses"] and not finding.present
-        reading = rows if by_clauses else rows[: len(spans)]
-        decision = self._combine(finding, strongest(reading), strongest(rows))
+        parts = rows[1:] if by_clauses else rows[1 : len(spans)]
+        mentioned = {m.symptom for m in finding.mentions}
+        reading = strongest([rows[0], *(self._clause_row(row, rows[0], mentioned) for row in parts)])
+        decision = self._combine(finding, reading, strongest(rows))
         where: Dict[str, List[Tuple[int, int]]] = {}
         for span, row in zip(spans + clauses, rows, strict=True):
             for sign, probability in row.items():
@@ -299,6 +304,24 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         for mention in finding.mentions:
             where.setdefault(mention.symptom, []).append((mention.start_char, mention.end_char))
         return finding, decision, where
+
+    def _clause_row(
+        self, row: Dict[str, float], whole: Dict[str, float], mentioned: AbstractSet[str]
+    ) -> Dict[str, float]:
+        """A part's reading (a question piece or a clause), where a sign that no rule
+        mentions and the whole message gives under `clause_floor` is at most unsure: a
+        part read alone can take a sign word's other sense ("I can't move my shift", "not
+        getting worse"), so it is asked about, never dropped. A sign the rules mention
+        keeps the part's reading ("the site is oozing, can I shower?" is a report), and
+        an emergency the part is sure of (`emergency_override`) never waits."""
+        floor, high = self._config["clause_floor"], self._config["high"]
+        sure = self._config["emergency_override"]
+
+        def kept(sign: str, p: float) -> bool:
+            emergency = self._lexicon.symptoms[sign].level == "emergency"
+            return sign in mentioned or whole.get(sign, 0.0) >= floor or (emergency and p >= sure)
+
+        return {sign: p if kept(sign, p) else min(p, high - 1e-6) for sign, p in row.items()}
 
     def process(
         self,

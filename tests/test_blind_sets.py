@@ -52,6 +52,9 @@ GATES = {
     "set_o": (1.0, 0.97, 0.11, 0.92, 0.82),
     # first run 2026-11-27 at the session's final code (docs/blind_runs/sixteenth/)
     "set_p": (1.0, 0.98, 0.04, 0.91, 0.86),
+    # first run 2026-11-27, the sixth session (docs/blind_runs/seventeenth/); gates at the
+    # run after learning from it
+    "set_q": (1.0, 0.99, 0.04, 0.97, 0.93),
 }
 
 
@@ -135,6 +138,8 @@ ALREADY_IN_TRAINING = {
     # 5148765, an hour before, by this session's own hand, not from the set)
     "how long before i can soak in the tub", "how long should i ice it",
     "pus on the bandaid this morning", "whats the fever cutoff in celsius",
+    # set q: in the data before the set was written (bc1af94, 1558738)
+    "is there a special diet after", "what should i wear to the appointment",
 }
 
 

@@ -117,7 +117,10 @@ def scope_of(
         return 0, len(doc)
     if cue.whole_sentence:
         own = [i for i, s in enumerate(sentences) if s == sentences[cue.start]]
-        return own[0], own[-1] + 1
+        end = own[-1] + 1
+        if cue.category == "OTHER":  # "…not the one who had it, but I had it and I fainted"
+            end = next((i for i in own if i >= cue.end and i in patient), end)
+        return own[0], end
     if cue.direction in ("previous", "answer"):
         own = sentences[cue.start]
         if own == 0:

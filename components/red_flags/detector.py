@@ -85,6 +85,48 @@ def raised_reading(text: str) -> bool:
     return any(value >= FEVER_AT[unit] for value, unit in temperature_readings(text))
 
 
+# A pain score out of ten: "a 3", "an 8", "7/10", "6 out of 10" (not "day 4", "2 pills").
+_SCORE = re.compile(r"^(10|[0-9])(?:/10)?$")
+_SCORE_BEFORE = frozenset("a an at was is its it's were been about around like now maybe".split())
+_NOT_SCORES = frozenset(
+    "day days week weeks hour hours hrs min mins minutes time times pill pills tablet tablets "
+    "am pm oclock o'clock year years month months night nights".split()
+)
+# The earlier reading of two: "it *was* a 3, now an 8", "it's an 8 now, *was* a 3 yesterday".
+_EARLIER = frozenset("was were used yesterday before started".split())
+# Rising by this much, to at least this, is worse pain, whatever words go with it.
+SCORE_RISE, SCORE_AT_LEAST = 2, 5
+_PAIN_WORDS = frozenset("pain pains painful hurt hurts hurting sore soreness ache aches aching".split())
+
+
+def rising_scores(doc: Doc, sentences: List[int]) -> List[Tuple[int, int]]:
+    """Pain scores that rise within a sentence that speaks of pain ("pain at the site was a
+    3 on day 1, now on day 4 it's an 8"), as PAIN_RISING spans: a patient who gives numbers
+    instead of "worse" says the same thing."""
+    rising: List[Tuple[int, int]] = []
+    about_pain = {sentences[i] for i, t in enumerate(doc) if t.lower_ in _PAIN_WORDS}
+    by_sentence: Dict[int, List[Tuple[int, int, bool]]] = defaultdict(list)
+    for i, token in enumerate(doc):
+        match = _SCORE.match(token.lower_)
+        if not match or i == 0 or doc[i - 1].lower_ not in _SCORE_BEFORE:
+            continue
+        after = doc[i + 1].lower_ if i + 1 < len(doc) else ""
+        if after in _NOT_SCORES or (i >= 2 and doc[i - 2].lower_ in _NOT_SCORES):
+            continue
+        earlier = any(t.lower_ in _EARLIER for t in doc[max(0, i - 3) : i + 3])
+        by_sentence[sentences[i]].append((i, int(match.group(1)), earlier))
+    for sentence, scores in by_sentence.items():
+        if len(scores) < 2 or sentence not in about_pain:
+            continue
+        before = [s for s in scores if s[2]] or scores[:1]
+        now = [s for s in scores if not s[2] and s not in before] or scores[-1:]
+        low, high = min(s[1] for s in before), max(s[1] for s in now)
+        if high - low >= SCORE_RISE and high >= SCORE_AT_LEAST:
+            i = max(now, key=lambda s: s[1])[0]
+            rising.append((i, i + 1))
+    return rising
+
+
 # Words that introduce a title or a name: "watching *Breathless*", "a horse called *Pass
 # Out Pete*", "her team, the *Fever*", "Dr. *Faint*". A capitalised sign after any other
 # word ("I'm going to Pass Out") is read as usual.
@@ -309,6 +351,7 @@ class RedFlagDetector:
                 continue
             found[concept].append((start, end))
         found["HIGH_TEMPERATURE"] += self._temperatures(doc, sentences)
+        found["PAIN_RISING"] += rising_scores(doc, sentences)
         return found
 
     def _clauses(self, doc: Doc, sentences: List[int]) -> List[int]:

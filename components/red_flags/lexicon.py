@@ -21,7 +21,7 @@ CATEGORIES = (*PRECEDENCE, "PSEUDO")
 DIRECTIONS = ("forward", "backward", "previous", "answer")
 
 # Concepts that are not phrases from the file but come from code (the number reader).
-BUILTIN_CONCEPTS = {"HIGH_TEMPERATURE"}
+BUILTIN_CONCEPTS = {"HIGH_TEMPERATURE", "PAIN_RISING"}
 
 
 @dataclass(frozen=True)
@@ -161,8 +161,9 @@ def load_lexicon(path: Path = RED_FLAGS_FILE) -> Lexicon:
             name, spec["level"], bullets, patterns, bool(spec.get("across_sentences", False))
         )
     firm = tuple(str(c) for c in raw.get("firm_concepts", []))
-    if set(firm) - set(concepts):
-        raise ValueError(f"firm_concepts: unknown concepts {sorted(set(firm) - set(concepts))}")
+    if set(firm) - set(concepts) - BUILTIN_CONCEPTS:
+        unknown = sorted(set(firm) - set(concepts) - BUILTIN_CONCEPTS)
+        raise ValueError(f"firm_concepts: unknown concepts {unknown}")
     context = raw["context"]
     cue_spec = {k: v for k, v in context["cues"].items() if k != "TERMINATE"}
     return Lexicon(

@@ -152,3 +152,54 @@ def test_all_is_well_with_nothing_of_a_sign_stays_all_is_well(component: RedFlag
     for text in ["home now and resting, all good", "temp 36.6 this morning, feeling fine"]:
         message = parsed(component, text, [{"name": "report_well", "confidence": 0.9}])
         assert message.get("intent")["name"] == "report_well", text
+
+
+class Readings:
+    """The learned detector's readings for given texts (its interface, without training): what
+    the combination does with a part that the whole message does not bear out."""
+
+    def __init__(self, table: Dict[str, Dict[str, float]]) -> None:
+        self.table = table
+
+    def probabilities(self, texts: List[str], model: Any) -> List[Dict[str, float]]:
+        return [self.table.get(t.strip(" ,.?!"), {}) for t in texts]
+
+
+@pytest.fixture()
+def with_clauses() -> RedFlagDetectorComponent:
+    config = {**RedFlagDetectorComponent.get_default_config(), "learned_clauses": True, "clause_floor": 0.3}
+    config.update(emergency_override=0.9, override_levels=["emergency", "urgent"])
+    return RedFlagDetectorComponent(config, RedFlagDetector())
+
+
+def test_a_part_the_whole_message_does_not_bear_out_is_asked_about_not_escalated(with_clauses) -> None:
+    text = "i can't move my shift to friday, work is busy"
+    with_clauses._learned = Readings(
+        {text: {"cannot_move_limb": 0.05}, "i can't move my shift to friday": {"cannot_move_limb": 0.86}}
+    )
+    _, decision, _ = with_clauses._decide(text, model=object())
+    assert decision.present == () and decision.possible == "cannot_move_limb"
+
+
+def test_a_part_sure_of_an_emergency_or_borne_out_by_the_whole_message_escalates(with_clauses) -> None:
+    # (wordings the rules do not know, so that only the learned readings decide)
+    text = "so tired of all of this today, the left one just hangs there like a sack"
+    with_clauses._learned = Readings(
+        {text: {"cannot_move_limb": 0.1}, text.split(", ")[1]: {"cannot_move_limb": 0.95}}
+    )
+    assert with_clauses._decide(text, model=object())[1].present == ("cannot_move_limb",)
+    text = "the little hole is making a mess of the sheets, can i still bathe"
+    with_clauses._learned = Readings(
+        {text: {"site_infection": 0.4}, text.split(", ")[0]: {"site_infection": 0.9}}
+    )
+    assert with_clauses._decide(text, model=object())[1].present == ("site_infection",)
+
+
+def test_a_report_the_rules_mention_keeps_its_part_whatever_question_follows(with_clauses) -> None:
+    # the rules read "clear" as a negation; the question drags the whole message's reading
+    # down; the report itself is sure, so it escalates
+    text = "the site is oozing clear liquid, can i still shower?"
+    with_clauses._learned = Readings(
+        {text: {"site_infection": 0.01}, "the site is oozing clear liquid": {"site_infection": 0.99}}
+    )
+    assert with_clauses._decide(text, model=object())[1].present == ("site_infection",)

@@ -318,3 +318,31 @@ def test_a_hard_time_breathing_is_severe_and_better_every_day_is_no_worsening(
     assert "not_improving" in detector.detect("the relief never came. it's been 2 months").present
     assert detector.detect("pain is a little better every day").present == ()
     assert "site_infection" in detector.detect("the swelling gets bigger every day").present
+
+
+def test_pain_scores_that_rise_are_worse_pain(detector: RedFlagDetector) -> None:
+    # numbers instead of "worse", in either order; days, pills and falling scores are not
+    assert "site_infection" in detector.detect("the needle spot hurt like a 2 monday, today it's a 7").present
+    assert "site_infection" in detector.detect("back pain is at a 9 now, it was a 4 this morning").present
+    assert detector.detect("the ache was an 8 before the rfa and now it's a 2").present == ()
+    assert detector.detect("took 2 tablets at 6 and the pain is about a 3").present == ()
+    assert detector.detect("rated it a 3 on day 1 and a 7 for my golf swing").present == ()
+
+
+def test_a_reading_asked_about_is_still_a_reading_and_night_wetting_is_incontinence(
+    detector: RedFlagDetector,
+) -> None:
+    assert "fever" in detector.detect("temp 38.7 this evening, is that normal this soon after?").present
+    assert detector.detect("temp's normal today, is that normal to feel this tired?").present == ()
+    assert "bladder_bowel" in detector.detect("she was wet in the night again, that never happens").present
+    assert detector.detect("can the bandage get wet in the shower").present == ()
+
+
+def test_chills_from_a_film_or_the_air_and_someone_who_is_not_the_patient(detector: RedFlagDetector) -> None:
+    assert detector.detect("watched a scary movie and got the chills, site is fine").present == ()
+    assert detector.detect("my husband, not the patient, has a temp of 101.5 with flu").present == ()
+    # the sentence comes back to the patient: her sign is read as usual
+    assert "passed_out" in detector.detect(
+        "my wife is not the one who had the procedure, I did, and I just fainted"
+    ).present
+    assert "chills" in detector.detect("got the chills and shaking since lunch").present
