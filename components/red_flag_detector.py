@@ -293,7 +293,8 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         # of the bladder is no limb). They always count as support against doubting the rules.
         by_clauses = self._config["learned_clauses"] and not finding.present
         parts = rows[1:] if by_clauses else rows[1 : len(spans)]
-        mentioned = {m.symptom for m in finding.mentions}
+        # the rules' own reading of the patient (not someone else's or long-past sign)
+        mentioned = {m.symptom for m in finding.mentions if m.status not in (Status.OTHER, Status.HISTORICAL)}
         reading = strongest([rows[0], *(self._clause_row(row, rows[0], mentioned) for row in parts)])
         decision = self._combine(finding, reading, strongest(rows))
         where: Dict[str, List[Tuple[int, int]]] = {}
@@ -311,8 +312,9 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         """A part's reading (a question piece or a clause), where a sign that no rule
         mentions and the whole message gives under `clause_floor` is at most unsure: a
         part read alone can take a sign word's other sense ("I can't move my shift", "not
-        getting worse"), so it is asked about, never dropped. A sign the rules mention
-        keeps the part's reading ("the site is oozing, can I shower?" is a report), and
+        getting worse"), so it is asked about, never dropped. A sign the rules mention as
+        the patient's keeps the part's reading ("the site is oozing, can I shower?" is a
+        report; "the neighbour's kid can't move his leg. Me? fine" is not), and
         an emergency the part is sure of (`emergency_override`) never waits."""
         floor, high = self._config["clause_floor"], self._config["high"]
         sure = self._config["emergency_override"]

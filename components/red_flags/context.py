@@ -31,6 +31,8 @@ from spacy.tokens import Doc
 
 SENTENCE_ENDS = {".", "!", "?", ";", "…", "..."}
 LIST_CONTINUERS = {"or", "nor"}
+# Terminators that only say when, which do not end an OTHER cue's scope.
+TIME_WORDS = frozenset({"just", "now", "still", "today", "tonight", "then", "this", "only", "also"})
 
 
 class Status(str, Enum):
@@ -132,9 +134,13 @@ def scope_of(
     if cue.direction == "forward":
         start, end = cue.end, cue.end
         while end < len(doc) and end - cue.end < max_tokens and sentences[end] == sentences[cue.start]:
-            if end in terminators or doc[end].text in SENTENCE_ENDS:
-                break
             if cue.category == "OTHER" and end in patient:
+                break
+            # someone else's sign goes on past a time word ("my coworker *just* fainted"):
+            # only a turn back to the patient or a new sentence ends it
+            if end in terminators and not (cue.category == "OTHER" and doc[end].norm_ in TIME_WORDS):
+                break
+            if doc[end].text in SENTENCE_ENDS:
                 break
             if doc[end].text == "," and _comma_ends_scope(doc, end, cue.end + max_tokens, sentences):
                 break

@@ -346,3 +346,13 @@ def test_chills_from_a_film_or_the_air_and_someone_who_is_not_the_patient(detect
         "my wife is not the one who had the procedure, I did, and I just fainted"
     ).present
     assert "chills" in detector.detect("got the chills and shaking since lunch").present
+
+
+def test_someone_elses_sign_goes_on_past_a_time_word_but_not_back_to_the_patient(
+    detector: RedFlagDetector,
+) -> None:
+    assert detector.detect("the grandkids' puppy just collapsed on the rug").present == ()
+    assert detector.detect("my coworker still can't move her arm after her fall").present == ()
+    assert "passed_out" in detector.detect("a coworker just found me passed out in the break room").present
+    assert "passed_out" in detector.detect("my husband just fainted in the hallway").present
+    assert detector.detect("almost passed out at the size of the bill lol").present == ()
