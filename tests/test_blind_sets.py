@@ -55,6 +55,8 @@ GATES = {
     # first run 2026-11-27, the sixth session (docs/blind_runs/seventeenth/); gates at the
     # run after learning from it
     "set_q": (1.0, 0.99, 0.04, 0.97, 0.93),
+    # first run 2026-11-27 at the sixth session's final code (docs/blind_runs/eighteenth/)
+    "set_r": (1.0, 0.99, 0.03, 0.95, 0.88),
 }
 
 
@@ -140,6 +142,9 @@ ALREADY_IN_TRAINING = {
     "pus on the bandaid this morning", "whats the fever cutoff in celsius",
     # set q: in the data before the set was written (bc1af94, 1558738)
     "is there a special diet after", "what should i wear to the appointment",
+    # set r: in the data before the set was written (bc1af94, 2209a35, 84e93f7, 1558738)
+    "fainted", "my boss wants to know when i'll be back", "what position will i be in",
+    "when will it start helping",
 }
 
 
