@@ -57,7 +57,13 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from components.encoder.minilm import SentenceEncoder
 from components.red_flags.combine import RULES, Decision, combine, strongest
 from components.red_flags.context import Status
-from components.red_flags.detector import Finding, RedFlagDetector, only_normal_readings, raised_reading
+from components.red_flags.detector import (
+    Finding,
+    RedFlagDetector,
+    last_reading_start,
+    only_normal_readings,
+    raised_reading,
+)
 from components.red_flags.learned import (
     EXAMPLES_FILE,
     NONE,
@@ -342,7 +348,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
                 decision = self._occurrence(text, finding, decision, history)
             if DECLARED not in decision.present:
                 decision = self._asks_for_emergency(text, decision)
-            decision = self._normal_reading(text, decision)
+            decision = self._normal_reading(text, finding, decision)
             if not decision.present and history:
                 decision = self._follow_up(message, history, decision)
             if not decision.present and tracker is not None:
@@ -412,13 +418,21 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         signs = (DECLARED, *decision.present)
         return Decision(signs, {DECLARED: (RULES,), **decision.detectors})
 
-    def _normal_reading(self, text: str, decision: Decision) -> Decision:
+    def _normal_reading(self, text: str, finding: Finding, decision: Decision) -> Decision:
         """ "took my temperature" … "37.2": a fever the rules did not find, in a message
         whose every reading is normal, is asked about, not escalated (the learned detector
-        reads no numbers). Never dropped: the patient's yes escalates."""
+        reads no numbers); so is one the rules found only in words that come before the
+        reading ("I was worried about fever but I checked and it's 98.9"), though not
+        after it ("it was 99 this morning, now I'm burning up"). Never dropped: the
+        patient's yes escalates."""
         detectors = decision.detectors.get(FEVER, ())
-        if FEVER not in decision.present or RULES in detectors or not only_normal_readings(text):
+        if FEVER not in decision.present or not only_normal_readings(text):
             return decision
+        if RULES in detectors:
+            reading = last_reading_start(text)
+            words = [m.end_char for m in finding.mentions if m.symptom == FEVER]
+            if reading is None or not words or max(words) > reading:
+                return decision
         rest = tuple(s for s in decision.present if s != FEVER)
         if rest:
             return Decision(rest, {s: decision.detectors[s] for s in rest})

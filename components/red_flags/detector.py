@@ -74,6 +74,16 @@ def temperature_readings(text: str) -> List[Tuple[float, str]]:
     return readings
 
 
+def last_reading_start(text: str) -> int | None:
+    """Where the text's last body-temperature reading starts, if it gives one."""
+    starts = [
+        m.start(1)
+        for m in _READING.finditer(text or "")
+        if temperature_readings(m.group(0))
+    ]
+    return starts[-1] if starts else None
+
+
 def only_normal_readings(text: str) -> bool:
     """Whether the text gives a temperature and every one is under 100.4 °F / 38 °C."""
     readings = temperature_readings(text)

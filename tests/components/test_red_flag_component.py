@@ -203,3 +203,13 @@ def test_a_report_the_rules_mention_keeps_its_part_whatever_question_follows(wit
         {text: {"site_infection": 0.01}, "the site is oozing clear liquid": {"site_infection": 0.99}}
     )
     assert with_clauses._decide(text, model=object())[1].present == ("site_infection",)
+
+
+def test_a_fever_word_answered_by_a_normal_reading_is_asked_about_not_one_before_it(
+    component: RedFlagDetectorComponent,
+) -> None:
+    ranking = [{"name": "ask_warning_signs", "confidence": 0.6}]
+    asked = parsed(component, "was scared it was a fever so i took it, 37.1, ok?", ranking)
+    assert entities(asked, "red_flag") == [] and entities(asked, "possible_sign")[0]["value"] == "fever"
+    reported = parsed(component, "it said 98.7 at lunch but now i'm burning up", ranking)
+    assert [e["value"] for e in entities(reported, "red_flag")] == ["fever"]

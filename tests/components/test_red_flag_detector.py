@@ -356,3 +356,17 @@ def test_someone_elses_sign_goes_on_past_a_time_word_but_not_back_to_the_patient
     assert "passed_out" in detector.detect("a coworker just found me passed out in the break room").present
     assert "passed_out" in detector.detect("my husband just fainted in the hallway").present
     assert detector.detect("almost passed out at the size of the bill lol").present == ()
+
+
+def test_a_sign_always_had_and_unchanged_is_history_unless_worse_or_new(detector: RedFlagDetector) -> None:
+    assert detector.detect("fingers tingle from my neuropathy, always have").present == ()
+    # (unchanged pain or weakness may still be "not getting better", which is its own sign)
+    assert "nerve_symptoms" not in detector.detect(
+        "that knee has been weak for ages, same as it has always been"
+    ).present
+    assert "nerve_symptoms" in detector.detect(
+        "the tingling from my diabetes is much worse since the rfa"
+    ).present
+    assert "nerve_symptoms" in detector.detect(
+        "my feet are numb same as always. now my hands went numb this morning too"
+    ).present
