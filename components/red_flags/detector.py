@@ -61,27 +61,29 @@ _READING = re.compile(
 )
 
 
-def temperature_readings(text: str) -> List[Tuple[float, str]]:
-    """Every number in the text that reads as a body temperature, with its unit: a unit
-    when one is written, otherwise Celsius for 35-43.5 and Fahrenheit for 95-110."""
+def _readings_at(text: str) -> List[Tuple[int, float, str]]:
+    """Every number in the text that reads as a body temperature: where it starts, its
+    value and its unit (a unit when one is written, otherwise Celsius for 35-43.5 and
+    Fahrenheit for 95-110)."""
     readings = []
     for match in _READING.finditer(text or ""):
         value = float(match.group(1).replace(",", "."))
         guessed = "c" if 35 <= value <= 43.5 else "f" if 95 <= value <= 110 else ""
         unit = (match.group(2) or "").lower()[:1] or guessed
         if (unit == "c" and 35 <= value <= 43.5) or (unit == "f" and 95 <= value <= 110):
-            readings.append((value, unit))
+            readings.append((match.start(1), value, unit))
     return readings
+
+
+def temperature_readings(text: str) -> List[Tuple[float, str]]:
+    """Every body-temperature reading in the text, with its unit."""
+    return [(value, unit) for _, value, unit in _readings_at(text)]
 
 
 def last_reading_start(text: str) -> int | None:
     """Where the text's last body-temperature reading starts, if it gives one."""
-    starts = [
-        m.start(1)
-        for m in _READING.finditer(text or "")
-        if temperature_readings(m.group(0))
-    ]
-    return starts[-1] if starts else None
+    readings = _readings_at(text)
+    return readings[-1][0] if readings else None
 
 
 def only_normal_readings(text: str) -> bool:

@@ -161,9 +161,9 @@ def load_lexicon(path: Path = RED_FLAGS_FILE) -> Lexicon:
             name, spec["level"], bullets, patterns, bool(spec.get("across_sentences", False))
         )
     firm = tuple(str(c) for c in raw.get("firm_concepts", []))
-    if set(firm) - set(concepts) - BUILTIN_CONCEPTS:
-        unknown = sorted(set(firm) - set(concepts) - BUILTIN_CONCEPTS)
-        raise ValueError(f"firm_concepts: unknown concepts {unknown}")
+    unknown = set(firm) - set(concepts) - BUILTIN_CONCEPTS
+    if unknown:
+        raise ValueError(f"firm_concepts: unknown concepts {sorted(unknown)}")
     context = raw["context"]
     cue_spec = {k: v for k, v in context["cues"].items() if k != "TERMINATE"}
     return Lexicon(
