@@ -64,6 +64,9 @@ _PAST_STOP = re.compile(
     re.IGNORECASE,
 )
 
+# "my arms feel weaker than before the procedure": a comparison, said after it.
+_COMPARED = re.compile(r"\b(?:than|as|like)\s*$", re.IGNORECASE)
+
 _COMPILED = {
     phase: [re.compile(pattern, re.IGNORECASE) for pattern in patterns]
     for phase, patterns in CUES.items()
@@ -77,6 +80,8 @@ def find_phase(text: str) -> Dict[str, Any] | None:
         for pattern in patterns:
             match = pattern.search(text)
             if match and phase == "before" and _PAST_STOP.search(text[: match.start()]):
+                continue
+            if match and phase == "before" and _COMPARED.search(text[: match.start()]):
                 continue
             if match:
                 found[phase] = match

@@ -101,6 +101,14 @@ def _phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str] | None:
 _PRONOUN = re.compile(r"\b(?:it|it's|its|them)\b", re.IGNORECASE)
 
 
+def _question_end(text: str, start: int) -> int | None:
+    """Where the sentence starting before `start` ends, when it ends in a question mark."""
+    end = re.search(r"[!?\n]|\.(?!\d)", text[start:])
+    if end is None or text[start + end.start()] != "?":
+        return None
+    return start + end.start()
+
+
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR,
     is_trainable=True,
@@ -422,16 +430,21 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         """ "took my temperature" … "37.2": a fever the rules did not find, in a message
         whose every reading is normal, is asked about, not escalated (the learned detector
         reads no numbers); so is one the rules found only in words that come before the
-        reading ("I was worried about fever but I checked and it's 98.9"), though not
-        after it ("it was 99 this morning, now I'm burning up"). Never dropped: the
-        patient's yes escalates."""
+        reading ("I was worried about fever but I checked and it's 98.9") or in the
+        reading's own question ("is 98.9 a fever?"), though not after it ("it was 99 this
+        morning, now I'm burning up"). Never dropped: the patient's yes escalates."""
         detectors = decision.detectors.get(FEVER, ())
         if FEVER not in decision.present or not only_normal_readings(text):
             return decision
         if RULES in detectors:
             reading = last_reading_start(text)
             words = [m.end_char for m in finding.mentions if m.symptom == FEVER]
-            if reading is None or not words or max(words) > reading:
+            if reading is None or not words:
+                return decision
+            # a fever word after the reading is a new report, unless the reading's own
+            # question asks about it ("is 98.9 a fever?")
+            asked_to = _question_end(text, reading)
+            if any(end > reading and (asked_to is None or end > asked_to) for end in words):
                 return decision
         rest = tuple(s for s in decision.present if s != FEVER)
         if rest:

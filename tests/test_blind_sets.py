@@ -4,7 +4,7 @@ These are REGRESSION gates, not measures of generalisation: each set was run onc
 (docs/blind_runs/, reported in docs/red_flags.md and docs/nlu.md) and then learned from,
 so a pass here says only that nothing got worse. A new blind set is the only measure.
 The gates sit at or just below the figures of the run after learning from them (every
-emergency of sixteen of the eighteen sets is caught, and must stay so), docs/red_flags.md.
+emergency of seventeen of the nineteen sets is caught, and must stay so), docs/red_flags.md.
 """
 
 from __future__ import annotations
@@ -57,6 +57,9 @@ GATES = {
     "set_q": (1.0, 0.99, 0.04, 0.97, 0.93),
     # first run 2026-11-27 at the sixth session's final code (docs/blind_runs/eighteenth/)
     "set_r": (1.0, 0.99, 0.03, 0.95, 0.88),
+    # first run 2026-11-27, the seventh session (docs/blind_runs/nineteenth/); gates at the
+    # run after learning from it
+    "set_s": (1.0, 0.98, 0.02, 0.97, 0.95),
 }
 
 
@@ -145,6 +148,8 @@ ALREADY_IN_TRAINING = {
     # set r: in the data before the set was written (bc1af94, 2209a35, 84e93f7, 1558738)
     "fainted", "my boss wants to know when i'll be back", "what position will i be in",
     "when will it start helping",
+    # set s: a learned counter-example since eab1ca9, before the set was written
+    "what counts as an emergency after this procedure?",
 }
 
 

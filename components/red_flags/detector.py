@@ -34,6 +34,9 @@ MAX_CHARS = 2000
 # arm is red" is no statement about a red site.
 CONTRASTIVE = {"but", "however", "although", "though", "except", "whereas"}
 
+# The words of a denial that takes back what the sentence said ("didn't *actually* pass out").
+TAKING_BACK = frozenset("actually really quite fully completely totally".split())
+
 # What may follow a bare confirmation ("I did about 20 min ago", "it happened again").
 CONFIRMATION_TAIL = frozenset(
     "about around just earlier today tonight yesterday this last again twice once already too "
@@ -288,6 +291,7 @@ class RedFlagDetector:
         self.patient_words = self._matcher("NORM", {"PATIENT": self.lexicon.patient_words})
         self.confirmations = self._matcher("NORM", {"CONFIRM": self.lexicon.confirmations})
         self.historical = [re.compile(p) for p in self.lexicon.historical_patterns]
+        self.returned = [re.compile(p) for p in self.lexicon.returned_patterns]
         concept_norms = {
             name: {self._norms(p) for p in phrases} for name, phrases in self.lexicon.concepts.items()
         }
@@ -414,9 +418,7 @@ class RedFlagDetector:
             category, direction, limited, unless, whole = label.split("|")
             symptoms = tuple(limited.split(",")) if limited else ()
             stops = tuple(unless.split(",")) if unless else ()
-            cues.append(
-                CueSpan(start, end, category, direction, symptoms, stops, whole == "s", whole == "m")
-            )
+            cues.append(CueSpan(start, end, category, direction, symptoms, stops, whole == "s", whole == "m"))
         return cues
 
     def _historical_times(self, doc: Doc) -> List[CueSpan]:
@@ -434,6 +436,51 @@ class RedFlagDetector:
                         for direction in ("forward", "backward")
                     ]
         return found
+
+    def _returned_after_months(self, doc: Doc) -> List[CueSpan]:
+        """ "my pain came back after about 9 months": the return the handout expects, for
+        "not getting better" in that sentence only (no relief for months is still the sign)."""
+        found, lowered = [], doc.text.lower()
+        for pattern in self.returned:
+            for match in pattern.finditer(lowered):
+                span = doc.char_span(match.start(), match.end(), alignment_mode="expand")
+                if span is not None:
+                    found.append(
+                        CueSpan(
+                            span.start,
+                            span.end,
+                            "EXPECTED",
+                            "forward",
+                            ("not_improving",),
+                            whole_sentence=True,
+                        )
+                    )
+        return found
+
+    @staticmethod
+    def _corrected(
+        doc: Doc, sentences: List[int], spans: List[Tuple[int, Status]], names: List[str]
+    ) -> Set[int]:
+        """Mentions the same sentence takes back later: "I felt faint *but* I didn't actually
+        pass out". A sign said present, then denied after a contrast word with "actually",
+        "really" or "quite", is denied; a plain later denial is about now ("I fainted this
+        morning but haven't fainted since") and takes nothing back."""
+        corrected = set()
+        for i, (start, status) in enumerate(spans):
+            if status != Status.PRESENT:
+                continue
+            for j, (later, other) in enumerate(spans):
+                if (
+                    j != i
+                    and names[j] == names[i]
+                    and other == Status.NEGATED
+                    and later > start
+                    and sentences[later] == sentences[start]
+                    and any(doc[k].norm_ in CONTRASTIVE for k in range(start, later))
+                    and any(doc[k].norm_ in TAKING_BACK for k in range(start, later))
+                ):
+                    corrected.add(i)
+        return corrected
 
     def _confirmed_after(self, doc: Doc, sentences: List[int]) -> Set[int]:
         """Sentences that open with a bare "I did" / "it happened" and say nothing else new.
@@ -474,7 +521,7 @@ class RedFlagDetector:
         # so is a negation whose last word starts them ("my leg has *stopped* moving").
         cues = [
             c
-            for c in self._cues(doc) + self._historical_times(doc)
+            for c in self._cues(doc) + self._historical_times(doc) + self._returned_after_months(doc)
             if not all(i in concept_tokens for i in range(c.start, c.end))
             and not (c.category == "NEGATED" and (c.end - 1) in concept_tokens)
         ]
@@ -490,25 +537,32 @@ class RedFlagDetector:
         ]
         patient = {i for _, s, e in self._labelled(self.patient_words, doc) for i in range(s, e)}
         confirmed = self._confirmed_after(doc, sentences)
-        mentions = []
-        for name, start, end, parts, firm in raw:
+        decided = []
+        for name, start, _end, parts, _firm in raw:
             status, deciding = status_of(
                 name, parts, cues, doc, self.lexicon.scope, terminators, sentences, patient
             )
             # "is it common to faint? I did", "my friend fainted after hers. I did too"
             if status in (Status.HYPOTHETICAL, Status.OTHER) and any(s > sentences[start] for s in confirmed):
                 status = Status.PRESENT
-            symptom = self.lexicon.symptoms[name]
+            decided.append((status, tuple(doc[c.start : c.end].text for c in deciding)))
+        corrected = self._corrected(
+            doc, sentences, [(m[1], d[0]) for m, d in zip(raw, decided, strict=True)], [m[0] for m in raw]
+        )
+        mentions = []
+        for index, ((name, start, end, _, firm), (status, said)) in enumerate(zip(raw, decided, strict=True)):
+            if index in corrected:
+                status, said = Status.NEGATED, ("taken back",)
             span = doc[start:end]
             mentions.append(
                 Mention(
                     symptom=name,
-                    level=symptom.level,
+                    level=self.lexicon.symptoms[name].level,
                     start_char=span.start_char,
                     end_char=span.end_char,
                     text=text[span.start_char : span.end_char],
                     status=status,
-                    cues=tuple(doc[c.start : c.end].text for c in deciding),
+                    cues=said,
                     firm=firm,
                 )
             )

@@ -97,6 +97,9 @@ class Lexicon:
     patient_words: Tuple[str, ...] = ()
     # Regular expressions for times no phrase list can hold ("when i was 16", "in 2015").
     historical_patterns: Tuple[str, ...] = ()
+    # Regular expressions for pain that came back months after relief, which the handout
+    # expects ("your pain may return"): EXPECTED for "not getting better" in their sentence.
+    returned_patterns: Tuple[str, ...] = ()
     # A short sentence that says the patient had what was just asked about: "is it common
     # to black out after this? I did, 20 minutes ago" reports it.
     confirmations: Tuple[str, ...] = ()
@@ -188,6 +191,7 @@ def load_lexicon(path: Path = RED_FLAGS_FILE) -> Lexicon:
         ),
         patient_words=_phrases(context.get("patient_words", []), "patient_words"),
         historical_patterns=tuple(str(p) for p in context.get("historical_patterns", [])),
+        returned_patterns=tuple(str(p) for p in context.get("returned_patterns", [])),
         confirmations=_phrases(context.get("confirmations", []), "confirmations"),
         firm_concepts=firm,
     )

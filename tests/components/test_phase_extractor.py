@@ -32,6 +32,9 @@ def test_plain_cues(text: str, phase: str) -> None:
         "what should i do before and after the procedure",
         "can i eat something after lunch",
         "can i shower",
+        # a comparison with the time before says nothing of which side of it we are on
+        "my legs feel weaker than before the procedure",
+        "the ache is the same as before the rfa",
         "ok got it thanks",
         "",
     ],

@@ -213,3 +213,9 @@ def test_a_fever_word_answered_by_a_normal_reading_is_asked_about_not_one_before
     assert entities(asked, "red_flag") == [] and entities(asked, "possible_sign")[0]["value"] == "fever"
     reported = parsed(component, "it said 98.7 at lunch but now i'm burning up", ranking)
     assert [e["value"] for e in entities(reported, "red_flag")] == ["fever"]
+    # the reading's own question asks about the word: asked, not escalated
+    question = parsed(component, "is 99.1 a fever?", ranking)
+    assert entities(question, "red_flag") == [] and entities(question, "possible_sign")[0]["value"] == "fever"
+    # ...but a fever said after a question about the reading is a report
+    later = parsed(component, "is 99.1 ok? because i have a fever and chills now", ranking)
+    assert "fever" in [e["value"] for e in entities(later, "red_flag")]

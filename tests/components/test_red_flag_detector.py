@@ -370,3 +370,39 @@ def test_a_sign_always_had_and_unchanged_is_history_unless_worse_or_new(detector
     assert "nerve_symptoms" in detector.detect(
         "my feet are numb same as always. now my hands went numb this morning too"
     ).present
+
+
+def test_no_change_in_a_lifelong_sign_is_no_word_on_the_treated_pain(detector: RedFlagDetector) -> None:
+    # the sign always had, said unchanged: neither it nor "no change" is a warning
+    assert detector.detect("the usual pins and needles in my toes, no different to always").present == ()
+    assert detector.detect("numb patch on my shin from carpal tunnel too, hasn't changed").present == ()
+    # unchanged *pain* still is "not getting better"; worse is new or worse symptoms
+    assert "not_improving" in detector.detect("my back pain is the same as always, 4 weeks on").present
+    assert "nerve_symptoms" in detector.detect("my usual tingling is much worse since yesterday").present
+
+
+def test_pain_back_months_after_relief_is_expected_but_no_relief_is_not(detector: RedFlagDetector) -> None:
+    assert detector.detect("the ache came back after about ten months, can I book another one").present == ()
+    assert detector.detect("after 8 months my back pain came back, is that normal").present == ()
+    assert "not_improving" in detector.detect("still no relief after 4 months").present
+    assert "not_improving" in detector.detect("the pain came back after 2 days").present
+
+
+def test_a_denial_that_takes_back_a_sign_but_not_one_about_now(detector: RedFlagDetector) -> None:
+    assert detector.detect("went a bit faint at the sight of it but never actually fainted").present == ()
+    # a plain later denial is about now: the faint this morning still counts
+    assert "passed_out" in detector.detect("I fainted at breakfast but I haven't fainted since").present
+
+
+def test_handing_things_out_sleep_and_a_sign_from_before_the_procedure(detector: RedFlagDetector) -> None:
+    assert detector.detect("we'll pass out cards to the recovery staff tomorrow").present == ()
+    assert detector.detect("grandpa is passed out in his armchair, snoring like a train").present == ()
+    assert "passed_out" in detector.detect("he passed out and he's snoring, we can't wake him").present
+    assert detector.detect("I had a temperature the week before my procedure, gone now").present == ()
+    assert "fever" in detector.detect("had a fever before the procedure and I still have it").present
+    # new since, or compared with, the time before: a change, not history
+    assert "nerve_symptoms" in detector.detect("tingling in my calf that I never had before the rfa").present
+    assert "nerve_symptoms" in detector.detect("my hands are weaker than before the procedure").present
+    # unchanged pain a month on is "not getting better", whatever the "before"
+    same = detector.detect("my back pain is the same as before my procedure, 5 weeks on")
+    assert "not_improving" in same.present
