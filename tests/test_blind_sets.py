@@ -59,7 +59,7 @@ GATES = {
     "set_r": (1.0, 0.99, 0.03, 0.95, 0.88),
     # first run 2026-11-27, the seventh session (docs/blind_runs/nineteenth/); gates at the
     # run after learning from it
-    "set_s": (1.0, 0.98, 0.02, 0.97, 0.95),
+    "set_s": (1.0, 0.99, 0.02, 0.97, 0.95),
 }
 
 

@@ -292,6 +292,7 @@ class RedFlagDetector:
         self.confirmations = self._matcher("NORM", {"CONFIRM": self.lexicon.confirmations})
         self.historical = [re.compile(p) for p in self.lexicon.historical_patterns]
         self.returned = [re.compile(p) for p in self.lexicon.returned_patterns]
+        self.general_questions = [re.compile(p) for p in self.lexicon.general_question_patterns]
         concept_norms = {
             name: {self._norms(p) for p in phrases} for name, phrases in self.lexicon.concepts.items()
         }
@@ -457,6 +458,18 @@ class RedFlagDetector:
                     )
         return found
 
+    def _general_questions(self, doc: Doc) -> List[CueSpan]:
+        """ "does cold weather make facet pain worse?": asked in general, for its sentence."""
+        found, lowered = [], doc.text.lower()
+        for pattern in self.general_questions:
+            for match in pattern.finditer(lowered):
+                span = doc.char_span(match.end() - 1, match.end(), alignment_mode="expand")
+                if span is not None:
+                    found.append(
+                        CueSpan(span.start, span.end, "HYPOTHETICAL", "backward", whole_sentence=True)
+                    )
+        return found
+
     @staticmethod
     def _corrected(
         doc: Doc, sentences: List[int], spans: List[Tuple[int, Status]], names: List[str]
@@ -521,7 +534,10 @@ class RedFlagDetector:
         # so is a negation whose last word starts them ("my leg has *stopped* moving").
         cues = [
             c
-            for c in self._cues(doc) + self._historical_times(doc) + self._returned_after_months(doc)
+            for c in self._cues(doc)
+            + self._historical_times(doc)
+            + self._returned_after_months(doc)
+            + self._general_questions(doc)
             if not all(i in concept_tokens for i in range(c.start, c.end))
             and not (c.category == "NEGATED" and (c.end - 1) in concept_tokens)
         ]

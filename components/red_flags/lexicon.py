@@ -100,6 +100,8 @@ class Lexicon:
     # Regular expressions for pain that came back months after relief, which the handout
     # expects ("your pain may return"): EXPECTED for "not getting better" in their sentence.
     returned_patterns: Tuple[str, ...] = ()
+    # Regular expressions for questions in general about what makes a sign worse.
+    general_question_patterns: Tuple[str, ...] = ()
     # A short sentence that says the patient had what was just asked about: "is it common
     # to black out after this? I did, 20 minutes ago" reports it.
     confirmations: Tuple[str, ...] = ()
@@ -192,6 +194,7 @@ def load_lexicon(path: Path = RED_FLAGS_FILE) -> Lexicon:
         patient_words=_phrases(context.get("patient_words", []), "patient_words"),
         historical_patterns=tuple(str(p) for p in context.get("historical_patterns", [])),
         returned_patterns=tuple(str(p) for p in context.get("returned_patterns", [])),
+        general_question_patterns=tuple(str(p) for p in context.get("general_question_patterns", [])),
         confirmations=_phrases(context.get("confirmations", []), "confirmations"),
         firm_concepts=firm,
     )

@@ -406,3 +406,15 @@ def test_handing_things_out_sleep_and_a_sign_from_before_the_procedure(detector:
     # unchanged pain a month on is "not getting better", whatever the "before"
     same = detector.detect("my back pain is the same as before my procedure, 5 weeks on")
     assert "not_improving" in same.present
+
+
+def test_a_question_in_general_or_another_known_condition_is_no_report(detector: RedFlagDetector) -> None:
+    assert detector.detect("can damp weather make my neck pain worse?").present == ()
+    assert detector.detect("could the rfa make my legs weak in the long run?").present == ()
+    # the question's sentence only: a report after it is read as usual
+    after = detector.detect("can sitting make it worse? my arm is numb since lunch")
+    assert "nerve_symptoms" in after.present
+    assert detector.detect("my hip aches from my arthritis, is rfa an option there").present == ()
+    assert detector.detect("my shoulder hurts too, could they do rfa on my knee as well").present == ()
+    worse = detector.detect("my arthritis knee is much worse and numb since the rfa")
+    assert "nerve_symptoms" in worse.present
