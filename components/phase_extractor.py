@@ -54,6 +54,11 @@ CUES: Dict[str, List[str]] = {
         r"\bgot\s+(?:it|(?:the|my) (?:procedure|ablation|neurotomy|rfa))\s+done\b",
         r"\b(?:just\s+)?got\s+(?:back\s+)?home\b",
         r"\b(?:was|got)\s+(?:done|discharged)\s+(?:yesterday|today|this morning|last)",
+        # starting a medicine again is after it ("when I can start again aspirin? I stop
+        # it before the procedure": with that "before", the message names both, and both
+        # answers are given)
+        r"\b(?:start|take|begin)\w*\s+(?:\w+\s+){0,2}again\b",
+        r"\brestart\w*\b|\bgo(?:ing)? back on\b|\bresum\w+\b",
     ],
 }
 

@@ -4,7 +4,7 @@ These are REGRESSION gates, not measures of generalisation: each set was run onc
 (docs/blind_runs/, reported in docs/red_flags.md and docs/nlu.md) and then learned from,
 so a pass here says only that nothing got worse. A new blind set is the only measure.
 The gates sit at or just below the figures of the run after learning from them (every
-emergency of seventeen of the nineteen sets is caught, and must stay so), docs/red_flags.md.
+emergency of eighteen of the twenty sets is caught, and must stay so), docs/red_flags.md.
 """
 
 from __future__ import annotations
@@ -60,6 +60,8 @@ GATES = {
     # first run 2026-11-27, the seventh session (docs/blind_runs/nineteenth/); gates at the
     # run after learning from it
     "set_s": (1.0, 0.99, 0.02, 0.97, 0.95),
+    # first run 2026-11-27 at 6d133ae, after learning from S (docs/blind_runs/twentieth/)
+    "set_t": (1.0, 0.99, 0.03, 0.94, 0.89),
 }
 
 
@@ -150,6 +152,8 @@ ALREADY_IN_TRAINING = {
     "when will it start helping",
     # set s: a learned counter-example since eab1ca9, before the set was written
     "what counts as an emergency after this procedure?",
+    # set t: in the data before the set was written (bc1af94, 1558738)
+    "hello there", "how long does it last", "i have a fever of 38.6", "just got home from the clinic",
 }
 
 

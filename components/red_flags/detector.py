@@ -40,7 +40,7 @@ TAKING_BACK = frozenset("actually really quite fully completely totally".split()
 # What may follow a bare confirmation ("I did about 20 min ago", "it happened again").
 CONFIRMATION_TAIL = frozenset(
     "about around just earlier today tonight yesterday this last again twice once already too "
-    "lol haha maybe".split()
+    "lol haha maybe all evening morning night afternoon day long now since".split()
 )
 
 # A temperature: 35-43.5 is read as Celsius, 95-110 as Fahrenheit, unless a unit says; a

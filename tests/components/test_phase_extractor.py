@@ -49,3 +49,9 @@ def test_component_adds_an_entity_that_points_at_the_cue() -> None:
     (entity,) = message.get("entities")
     assert entity["entity"] == "procedure_phase" and entity["value"] == "before"
     assert message.get("text")[entity["start"] : entity["end"]] == "before my procedure"
+
+
+def test_starting_a_medicine_again_is_after_and_with_a_before_names_both() -> None:
+    assert find_phase("when can he go back on his warfarin")["value"] == "after"
+    # broken grammar: "I stop it before" is no plain before; with the restart, both are named
+    assert find_phase("when I can begin again my pills? I stop them before the procedure") is None

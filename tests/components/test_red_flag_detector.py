@@ -418,3 +418,17 @@ def test_a_question_in_general_or_another_known_condition_is_no_report(detector:
     assert detector.detect("my shoulder hurts too, could they do rfa on my knee as well").present == ()
     worse = detector.detect("my arthritis knee is much worse and numb since the rfa")
     assert "nerve_symptoms" in worse.present
+
+
+def test_what_a_sign_is_like_an_idiom_a_power_cut_and_a_doubt_denied(detector: RedFlagDetector) -> None:
+    assert detector.detect("all fine here, but what would weakness in the legs feel like?").present == ()
+    assert detector.detect("is this what infected skin looks like in the pictures online?").present == ()
+    assert detector.detect("I don't think I have a fever, it's 98 point something").present == ()
+    outage = detector.detect("the lights went out and everything went black for an hour, power outage")
+    assert outage.present == ()
+    down = detector.detect("the power went out and she went down, she's not waking up")
+    assert "passed_out" in down.present
+    assert detector.detect("my daughter won't let me lift a finger this week").present == ()
+    assert detector.detect("is passing out something we should ring 911 for?").present == ()
+    # a report in the question's own sentence is the question's; a report after it is not
+    assert "passed_out" in detector.detect("should we ring 911 for fainting? she just fainted").present
