@@ -422,53 +422,41 @@ class RedFlagDetector:
             cues.append(CueSpan(start, end, category, direction, symptoms, stops, whole == "s", whole == "m"))
         return cues
 
-    def _historical_times(self, doc: Doc) -> List[CueSpan]:
-        """ "when I was 16", "in 2015": HISTORICAL both ways; a year only before this one."""
+    @staticmethod
+    def _pattern_spans(doc: Doc, patterns: List[re.Pattern[str]]) -> List[Tuple[re.Match[str], int, int]]:
+        """Each match of these patterns in the lower-cased text, with its token range."""
         found, lowered = [], doc.text.lower()
-        for pattern in self.historical:
+        for pattern in patterns:
             for match in pattern.finditer(lowered):
-                year = match.groupdict().get("year")
-                if year and int(year) >= date.today().year:
-                    continue
                 span = doc.char_span(match.start(), match.end(), alignment_mode="expand")
                 if span is not None:
-                    found += [
-                        CueSpan(span.start, span.end, "HISTORICAL", direction)
-                        for direction in ("forward", "backward")
-                    ]
+                    found.append((match, span.start, span.end))
         return found
+
+    def _historical_times(self, doc: Doc) -> List[CueSpan]:
+        """ "when I was 16", "in 2015": HISTORICAL both ways; a year only before this one."""
+        return [
+            CueSpan(start, end, "HISTORICAL", direction)
+            for match, start, end in self._pattern_spans(doc, self.historical)
+            if not ((year := match.groupdict().get("year")) and int(year) >= date.today().year)
+            for direction in ("forward", "backward")
+        ]
 
     def _returned_after_months(self, doc: Doc) -> List[CueSpan]:
         """ "my pain came back after about 9 months": the return the handout expects, for
         "not getting better" in that sentence only (no relief for months is still the sign)."""
-        found, lowered = [], doc.text.lower()
-        for pattern in self.returned:
-            for match in pattern.finditer(lowered):
-                span = doc.char_span(match.start(), match.end(), alignment_mode="expand")
-                if span is not None:
-                    found.append(
-                        CueSpan(
-                            span.start,
-                            span.end,
-                            "EXPECTED",
-                            "forward",
-                            ("not_improving",),
-                            whole_sentence=True,
-                        )
-                    )
-        return found
+        return [
+            CueSpan(start, end, "EXPECTED", "forward", ("not_improving",), whole_sentence=True)
+            for _, start, end in self._pattern_spans(doc, self.returned)
+        ]
 
     def _general_questions(self, doc: Doc) -> List[CueSpan]:
-        """ "does cold weather make facet pain worse?": asked in general, for its sentence."""
-        found, lowered = [], doc.text.lower()
-        for pattern in self.general_questions:
-            for match in pattern.finditer(lowered):
-                span = doc.char_span(match.end() - 1, match.end(), alignment_mode="expand")
-                if span is not None:
-                    found.append(
-                        CueSpan(span.start, span.end, "HYPOTHETICAL", "backward", whole_sentence=True)
-                    )
-        return found
+        """ "does cold weather make facet pain worse?": asked in general, for its sentence
+        (the cue is the question's last token, so its sentence is the question's)."""
+        return [
+            CueSpan(end - 1, end, "HYPOTHETICAL", "backward", whole_sentence=True)
+            for _, _, end in self._pattern_spans(doc, self.general_questions)
+        ]
 
     @staticmethod
     def _corrected(
