@@ -101,6 +101,11 @@ def _phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str] | None:
 _PRONOUN = re.compile(r"\b(?:it|it's|its|them)\b", re.IGNORECASE)
 
 
+# A denial just before "happening to me" ("*nothing's* happening to me, I just want to know
+# what numbness would feel like"): no occurrence.
+_DENIED_BEFORE = re.compile(r"\b(?:nothing|not|n't|no|never|none)\b[^,.;!?]{0,20}$")
+
+
 def _question_end(text: str, start: int) -> int | None:
     """Where the sentence starting before `start` ends, when it ends in a question mark."""
     end = re.search(r"[!?\n]|\.(?!\d)", text[start:])
@@ -471,9 +476,12 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         self, text: str, finding: Finding, decision: Decision, history: List[UserUttered]
     ) -> Decision:
         """ "Is it common to faint? Because that's what happened to me": the sign asked
-        about in general, in this message or the one before, is reported."""
+        about in general, in this message or the one before, is reported ("nothing's
+        happening to me" is no such news)."""
         said = text.lower().replace("’", "'")
-        if self._occurred is None or not self._occurred.search(said):
+        if self._occurred is None or not any(
+            not _DENIED_BEFORE.search(said[: m.start()]) for m in self._occurred.finditer(said)
+        ):
             return decision
         asked = list(finding.hypothetical)
         if decision.possible:

@@ -159,6 +159,13 @@ def test_a_sign_asked_about_then_said_to_have_happened_is_a_report(
     assert [(f["value"], f["detector"]) for f in flags(later)] == [("bladder_bowel", "occurred")]
 
 
+def test_a_denied_occurrence_reports_nothing(component: RedFlagDetectorComponent) -> None:
+    text = "nothing like that is happening to me, just curious what weakness would feel like"
+    assert "occurred" not in [f["detector"] for f in flags(parse(component, text))]
+    said = parse(component, "is fainting common after? it's not rare for me, it happened to me today")
+    assert [f["value"] for f in flags(said)] == ["passed_out"]
+
+
 def test_a_general_question_about_a_sign_stays_a_question(component: RedFlagDetectorComponent) -> None:
     message = parse(component, "is it common to faint after this procedure?", intent="ask_warning_signs")
     assert not flags(message)
