@@ -84,9 +84,9 @@ def find_phase(text: str) -> Dict[str, Any] | None:
     for phase, patterns in _COMPILED.items():
         for pattern in patterns:
             match = pattern.search(text)
-            if match and phase == "before" and _PAST_STOP.search(text[: match.start()]):
-                continue
-            if match and phase == "before" and _COMPARED.search(text[: match.start()]):
+            if match and phase == "before" and any(
+                cue.search(text[: match.start()]) for cue in (_PAST_STOP, _COMPARED)
+            ):
                 continue
             if match:
                 found[phase] = match

@@ -459,22 +459,19 @@ class RedFlagDetector:
         ]
 
     @staticmethod
-    def _corrected(
-        doc: Doc, sentences: List[int], spans: List[Tuple[int, Status]], names: List[str]
-    ) -> Set[int]:
+    def _corrected(doc: Doc, sentences: List[int], raw: List[RawMention], statuses: List[Status]) -> Set[int]:
         """Mentions the same sentence takes back later: "I felt faint *but* I didn't actually
         pass out". A sign said present, then denied after a contrast word with "actually",
         "really" or "quite", is denied; a plain later denial is about now ("I fainted this
         morning but haven't fainted since") and takes nothing back."""
         corrected = set()
-        for i, (start, status) in enumerate(spans):
-            if status != Status.PRESENT:
+        for i, (name, start, *_) in enumerate(raw):
+            if statuses[i] != Status.PRESENT:
                 continue
-            for j, (later, other) in enumerate(spans):
+            for j, (other, later, *_) in enumerate(raw):
                 if (
-                    j != i
-                    and names[j] == names[i]
-                    and other == Status.NEGATED
+                    other == name
+                    and statuses[j] == Status.NEGATED
                     and later > start
                     and sentences[later] == sentences[start]
                     and any(doc[k].norm_ in CONTRASTIVE for k in range(start, later))
@@ -550,9 +547,7 @@ class RedFlagDetector:
             if status in (Status.HYPOTHETICAL, Status.OTHER) and any(s > sentences[start] for s in confirmed):
                 status = Status.PRESENT
             decided.append((status, tuple(doc[c.start : c.end].text for c in deciding)))
-        corrected = self._corrected(
-            doc, sentences, [(m[1], d[0]) for m, d in zip(raw, decided, strict=True)], [m[0] for m in raw]
-        )
+        corrected = self._corrected(doc, sentences, raw, [status for status, _ in decided])
         mentions = []
         for index, ((name, start, end, _, firm), (status, said)) in enumerate(zip(raw, decided, strict=True)):
             if index in corrected:
