@@ -101,11 +101,6 @@ def _phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str] | None:
 _PRONOUN = re.compile(r"\b(?:it|it's|its|them)\b", re.IGNORECASE)
 
 
-# A denial just before "happening to me" ("*nothing's* happening to me, I just want to know
-# what numbness would feel like"): no occurrence.
-_DENIED_BEFORE = re.compile(r"\b(?:nothing|not|n't|no|never|none)\b[^,.;!?]{0,20}$")
-
-
 def _question_end(text: str, start: int) -> int | None:
     """Where the sentence starting before `start` ends, when it ends in a question mark."""
     end = re.search(r"[!?\n]|\.(?!\d)", text[start:])
@@ -193,6 +188,10 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         self._follow_up_words = _phrase_pattern(self._lexicon.follow_up)
         self._follow_up_weak = _phrase_pattern(self._lexicon.follow_up_weak)
         self._occurred = _phrase_pattern(self._lexicon.occurred)
+        denials = "|".join(re.escape(w) for w in self._lexicon.occurred_denials) or r"(?!)"
+        self._denied_before = re.compile(
+            rf"\b(?:{denials})\b[^,.;!?]{{0,{self._lexicon.occurred_denial_chars}}}$"
+        )
         self._emergency_question = _phrase_pattern(self._lexicon.emergency_questions)
         self._general_question = _phrase_pattern(self._lexicon.emergency_question_unless)
         limbs = sorted(self._lexicon.concepts.get("LIMB", ()), key=len, reverse=True)
@@ -480,7 +479,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         happening to me" is no such news)."""
         said = text.lower().replace("’", "'")
         if self._occurred is None or not any(
-            not _DENIED_BEFORE.search(said[: m.start()]) for m in self._occurred.finditer(said)
+            not self._denied_before.search(said[: m.start()]) for m in self._occurred.finditer(said)
         ):
             return decision
         asked = list(finding.hypothetical)

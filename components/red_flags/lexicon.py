@@ -89,6 +89,8 @@ class Lexicon:
     # Words that say a sign just asked about has happened ("is it common to faint? because
     # that's what happened to me"): the asked-about sign is a report.
     occurred: Tuple[str, ...] = ()
+    occurred_denials: Tuple[str, ...] = ()
+    occurred_denial_chars: int = 20
     # Asking whether to call 911 now, and the words that make such a question general.
     emergency_questions: Tuple[str, ...] = ()
     emergency_question_unless: Tuple[str, ...] = ()
@@ -187,6 +189,8 @@ def load_lexicon(path: Path = RED_FLAGS_FILE) -> Lexicon:
         follow_up=_phrases(raw.get("follow_up", []), "follow_up"),
         follow_up_weak=_phrases(raw.get("follow_up_weak", []), "follow_up_weak"),
         occurred=_phrases(raw.get("occurred", []), "occurred"),
+        occurred_denials=_phrases(raw.get("occurred_denials", []), "occurred_denials"),
+        occurred_denial_chars=int(raw.get("occurred_denial_chars", 20)),
         emergency_questions=_phrases(raw.get("emergency_questions", []), "emergency_questions"),
         emergency_question_unless=_phrases(
             raw.get("emergency_question_unless", []), "emergency_question_unless"
