@@ -168,6 +168,12 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             # Intents that say all is well: acknowledged only when nothing in the message is
             # a sign word or a raised reading; otherwise the warning-sign check is asked.
             "calm_intents": ["report_well"],
+            # Small talk right after a warning ("ok", "thanks", "sorry tmi" read as a
+            # goodbye) gets the warning again, never "take care" alone (set U).
+            "after_warning_intents": ["goodbye", "thank", "affirm", "greet"],
+            # An answer to the check of up to this many words that names a limb or a
+            # change (`confirm_concepts` in data/red_flags.yml) is a yes.
+            "confirm_max_words": 6,
         }
 
     def __init__(
@@ -196,6 +202,11 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         self._general_question = _phrase_pattern(self._lexicon.emergency_question_unless)
         limbs = sorted(self._lexicon.concepts.get("LIMB", ()), key=len, reverse=True)
         self._limb_words = re.compile(r"\b(?:" + "|".join(map(re.escape, limbs)) + r")\b") if limbs else None
+        self._pronoun_nouns = _phrase_pattern(self._lexicon.pronoun_nouns)
+        self._denial = _phrase_pattern([*self._lexicon.occurred_denials, "nope", "nah"])
+        self._confirm_words = _phrase_pattern(
+            [p for name in self._lexicon.confirm_concepts for p in self._lexicon.concepts.get(name, ())]
+        )
         self._rank = {name: self._lexicon.rank(s.level) for name, s in self._lexicon.symptoms.items()}
         # The signs a sure learned reading escalates over a rules cue (`override_levels`). A
         # declared emergency is defined by the patient's words, so a cue of the rules decides
@@ -363,9 +374,12 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             decision = self._normal_reading(text, finding, decision)
             if not decision.present and history:
                 decision = self._follow_up(message, history, decision)
+            checking = tracker is not None and tracker.active_loop_name == CHECK_FORM
+            if checking and self._asks_back(message):
+                # "is that ok?" to "is any of this happening now?" is a question, no yes
+                self._set_intent(message, FALLBACK_INTENT, message.get(INTENT_RANKING_KEY) or [])
             if not decision.present and tracker is not None:
                 decision = self._confirmation(message, tracker, decision)
-            checking = tracker is not None and tracker.active_loop_name == CHECK_FORM
             self._apply(message, finding, decision, where, checking)
         return messages
 
@@ -465,11 +479,16 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         return Decision(tuple(order), {s: detectors[s] for s in order})
 
     def _resolve_pronouns(self, text: str, earlier: str) -> str:
-        """ "now it won't move" after "my left leg felt weak": `it` is the limb named last."""
-        limbs = [m for m in self._limb_words.finditer(earlier.lower())] if self._limb_words else []
-        if not limbs or not _PRONOUN.search(text):
+        """ "now it won't move" after "my left leg felt weak": `it` is the limb named last;
+        with no limb, the pain or swelling named last ("how long does the soreness last" …
+        "mine's day 5 and it's getting worse")."""
+        if not _PRONOUN.search(text):
             return text
-        return _PRONOUN.sub(f"my {limbs[-1].group(0)}", text)
+        for words in (self._limb_words, self._pronoun_nouns):
+            named = list(words.finditer(earlier.lower())) if words else []
+            if named:
+                return _PRONOUN.sub(f"my {named[-1].group(0)}", text)
+        return text
 
     def _occurrence(
         self, text: str, finding: Finding, decision: Decision, history: List[UserUttered]
@@ -511,22 +530,37 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         about_it = intent in (*self._config["follow_up_intents"], self._config["unwell_intent"]) or not intent
         entities = (last.parse_data or {}).get(ENTITIES, [])
         first_repeat = any(e.get("entity") == ENTITY and e.get("detector") != FOLLOW_UP for e in entities)
-        if worried or weak or about_it or (first_repeat and self._is_topic(intent)):
+        small_talk = intent in self._config["after_warning_intents"]
+        if worried or weak or about_it or (first_repeat and (self._is_topic(intent) or small_talk)):
             sign = reported[0]
             return Decision((sign,), {sign: (FOLLOW_UP,)})
         return decision
+
+    def _asks_back(self, message: Message) -> bool:
+        """A "yes" that opens as a yes/no question ("is that ok?", "is it okay?")."""
+        intent = (message.get(INTENT) or {}).get("name")
+        words = (message.get(TEXT) or "").lower().split()
+        return intent == AFFIRM_INTENT and bool(words) and words[0] in self._lexicon.question_openers
 
     def _confirmation(self, message: Message, tracker: DialogueStateTracker, decision: Decision) -> Decision:
         """A yes to "are you … right now?" reports the sign asked about."""
         asked = tracker.get_slot(POSSIBLE_ENTITY)
         intent = (message.get(INTENT) or {}).get("name")
-        if (
-            tracker.active_loop_name == CHECK_FORM
-            and asked in self._lexicon.symptoms
-            and intent == AFFIRM_INTENT
-        ):
+        if tracker.active_loop_name != CHECK_FORM or asked not in self._lexicon.symptoms:
+            return decision
+        if intent == AFFIRM_INTENT or self._says_where_or_worse(message, intent):
             return Decision((asked,), {asked: (CONFIRMED,)})
         return decision
+
+    def _says_where_or_worse(self, message: Message, intent: str | None) -> bool:
+        """A short answer that tells where or how much instead of "yes" ("both feet now"
+        to "do you have new or worse numbness…?"): the sign asked about is there."""
+        if intent in (DENY_INTENT, *self._config["calm_intents"]) or self._confirm_words is None:
+            return False
+        text = " ".join((message.get(TEXT) or "").lower().replace("’", "'").replace("n't", " not").split())
+        short = len(text.split()) <= self._config["confirm_max_words"]
+        denied = self._denial is not None and self._denial.search(text)
+        return short and bool(self._confirm_words.search(text)) and not denied
 
     # --- writing ----------------------------------------------------------------------
 

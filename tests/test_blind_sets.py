@@ -154,6 +154,9 @@ ALREADY_IN_TRAINING = {
     "what counts as an emergency after this procedure?",
     # set t: in the data before the set was written (bc1af94, 1558738)
     "hello there", "how long does it last", "i have a fever of 38.6", "just got home from the clinic",
+    # set u: in the data before the set was written (bc1af94, 7ec44e2, 1558738)
+    "hi its me again", "how does the doctor know where the nerve is", "i cant move my left leg at all",
+    "is there a payment plan", "shower ok??",
 }
 
 

@@ -83,6 +83,7 @@ class CueSpan:
     unless: Tuple[str, ...] = ()
     whole_sentence: bool = False
     whole_message: bool = False
+    unless_question: bool = False
 
 
 def sentence_ids(doc: Doc) -> List[int]:

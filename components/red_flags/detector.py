@@ -283,6 +283,7 @@ class RedFlagDetector:
         cue_phrases: Dict[str, List[str]] = defaultdict(list)
         for cue in self.lexicon.cues:
             whole = "m" if cue.whole_message else "s" if cue.whole_sentence else ""
+            whole += "q" if cue.unless_question else ""
             parts = (cue.category, cue.direction, ",".join(cue.symptoms), ",".join(cue.unless), whole)
             label = "|".join(parts)
             cue_phrases[label].append(cue.phrase)
@@ -293,6 +294,7 @@ class RedFlagDetector:
         self.historical = [re.compile(p) for p in self.lexicon.historical_patterns]
         self.returned = [re.compile(p) for p in self.lexicon.returned_patterns]
         self.general_questions = [re.compile(p) for p in self.lexicon.general_question_patterns]
+        self.question_openers = {n[0] for p in self.lexicon.question_openers if len(n := self._norms(p)) == 1}
         concept_norms = {
             name: {self._norms(p) for p in phrases} for name, phrases in self.lexicon.concepts.items()
         }
@@ -419,7 +421,11 @@ class RedFlagDetector:
             category, direction, limited, unless, whole = label.split("|")
             symptoms = tuple(limited.split(",")) if limited else ()
             stops = tuple(unless.split(",")) if unless else ()
-            cues.append(CueSpan(start, end, category, direction, symptoms, stops, whole == "s", whole == "m"))
+            cues.append(
+                CueSpan(
+                    start, end, category, direction, symptoms, stops, "s" in whole, "m" in whole, "q" in whole
+                )
+            )
         return cues
 
     @staticmethod
@@ -480,6 +486,14 @@ class RedFlagDetector:
                     corrected.add(i)
         return corrected
 
+    def _yes_no_questions(self, doc: Doc, sentences: List[int]) -> Set[int]:
+        """Sentences whose first word opens a yes/no question ("is", "are", "should"…)."""
+        return {
+            sentences[i]
+            for i, token in enumerate(doc)
+            if (i == 0 or sentences[i - 1] != sentences[i]) and token.norm_ in self.question_openers
+        }
+
     def _confirmed_after(self, doc: Doc, sentences: List[int]) -> Set[int]:
         """Sentences that open with a bare "I did" / "it happened" and say nothing else new.
 
@@ -536,6 +550,9 @@ class RedFlagDetector:
                 for start, _ in concepts.get(name, ())
             )
         ]
+        # ...and an `unless_question` cue where its sentence opens as a yes/no question
+        asking = self._yes_no_questions(doc, sentences)
+        cues = [c for c in cues if not (c.unless_question and sentences[c.start] in asking)]
         patient = {i for _, s, e in self._labelled(self.patient_words, doc) for i in range(s, e)}
         confirmed = self._confirmed_after(doc, sentences)
         decided = []

@@ -44,7 +44,15 @@ class Symptom:
 
 
 # The keys of a cue group that are options, not phrase lists.
-OPTIONS = ("symptoms", "category", "unless_sentence_has", "whole_sentence", "whole_message")
+OPTIONS = (
+    "symptoms",
+    "category",
+    "unless_sentence_has",
+    "whole_sentence",
+    "whole_message",
+    "unless_question",
+    "phrases_of",
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,8 @@ class Cue:
     expected after the procedure; "no fever yet" is just no fever). `unless` names
     concepts that stop the cue when its sentence has one of them ("numb at the injection
     site" is the numbing medicine; "numb at the site and down my *leg*" is not).
+    `unless_question` cues do not hold in a sentence that opens as a yes/no question
+    (`question_openers`): "is numbness in my toes normal?" asks, it denies nothing.
     `whole_sentence` cues govern their whole sentence, whatever ends other scopes;
     `whole_message` cues the whole message, and their `unless` looks at all of it ("no
     relief yet. it's only been 1 day. worried it didn't work").
@@ -67,6 +77,7 @@ class Cue:
     unless: Tuple[str, ...] = ()
     whole_sentence: bool = False
     whole_message: bool = False
+    unless_question: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,9 @@ class Lexicon:
     occurred: Tuple[str, ...] = ()
     occurred_denials: Tuple[str, ...] = ()
     occurred_denial_chars: int = 20
+    question_openers: Tuple[str, ...] = ()
+    pronoun_nouns: Tuple[str, ...] = ()
+    confirm_concepts: Tuple[str, ...] = ()
     # Asking whether to call 911 now, and the words that make such a question general.
     emergency_questions: Tuple[str, ...] = ()
     emergency_question_unless: Tuple[str, ...] = ()
@@ -129,16 +143,24 @@ def _cues(raw: Dict[str, Dict[str, Any]], symptom_names: set, concept_names: set
         unless = tuple(spec.get("unless_sentence_has", ()))
         whole = bool(spec.get("whole_sentence", False))
         message = bool(spec.get("whole_message", False))
+        question = bool(spec.get("unless_question", False))
         if set(unless) - concept_names:
             raise ValueError(f"{category}: unknown concepts {sorted(set(unless) - concept_names)}")
+        # `phrases_of`: another group's phrases as well, one list kept in one place
+        shared = raw.get(spec.get("phrases_of", ""), {}) if spec.get("phrases_of") else {}
+        if spec.get("phrases_of") and not shared:
+            raise ValueError(f"{name}: phrases_of names no cue group {spec['phrases_of']!r}")
+        directions = {d: list(p) for d, p in shared.items() if d not in OPTIONS}
         for direction, phrases in spec.items():
-            if direction in OPTIONS:
-                continue
+            if direction not in OPTIONS:
+                directions[direction] = list(dict.fromkeys([*directions.get(direction, []), *phrases]))
+        for direction, phrases in directions.items():
             if direction not in DIRECTIONS:
                 raise ValueError(f"unknown direction {direction!r} for {category}")
             where = f"{category} {direction}"
             cues += [
-                Cue(p, category, direction, limited, unless, whole, message) for p in _phrases(phrases, where)
+                Cue(p, category, direction, limited, unless, whole, message, question)
+                for p in _phrases(phrases, where)
             ]
     return cues
 
@@ -191,6 +213,9 @@ def load_lexicon(path: Path = RED_FLAGS_FILE) -> Lexicon:
         occurred=_phrases(raw.get("occurred", []), "occurred"),
         occurred_denials=_phrases(raw.get("occurred_denials", []), "occurred_denials"),
         occurred_denial_chars=int(raw.get("occurred_denial_chars", 20)),
+        question_openers=_phrases(context.get("question_openers", []), "question_openers"),
+        pronoun_nouns=_phrases(raw.get("pronoun_nouns", []), "pronoun_nouns"),
+        confirm_concepts=tuple(str(c) for c in raw.get("confirm_concepts", [])),
         emergency_questions=_phrases(raw.get("emergency_questions", []), "emergency_questions"),
         emergency_question_unless=_phrases(
             raw.get("emergency_question_unless", []), "emergency_question_unless"

@@ -432,3 +432,42 @@ def test_what_a_sign_is_like_an_idiom_a_power_cut_and_a_doubt_denied(detector: R
     assert detector.detect("is passing out something we should ring 911 for?").present == ()
     # a report in the question's own sentence is the question's; a report after it is not
     assert "passed_out" in detector.detect("should we ring 911 for fainting? she just fainted").present
+
+
+def test_a_yes_no_question_about_normal_denies_nothing_but_normal_now_does(detector: RedFlagDetector) -> None:
+    assert "nerve_symptoms" in detector.detect("is tingling down my calf normal?").present
+    assert "site_infection" in detector.detect("is drainage from the puncture normal").present
+    assert detector.detect("the tingling in my calf is normal now").present == ()
+
+
+def test_the_everyday_and_settled_senses_found_in_set_u(detector: RedFlagDetector) -> None:
+    # "cause" is "because" unless it is the verb of a question
+    assert "not_improving" in detector.detect("cause it's week 4 and still no better at all").present
+    assert detector.detect("can this cause weakness in the legs?").present == ()
+    # a sign over since, ink from the skin marker, a figure of speech, feeling come back
+    assert detector.detect("had a temp of 38.5 with flu in may, totally fine ever since").present == ()
+    assert detector.detect("the purple marker on my back is still there, will it wash off").present == ()
+    assert detector.detect("my son will pass out from excitement if the team wins").present == ()
+    assert detector.detect("toes were numb after the numbing, feeling came back by teatime").present == ()
+    assert "nerve_symptoms" in detector.detect("feeling came back then my foot went numb again").present
+    # but the same cues do not hide a current sign in a sentence of its own
+    assert "site_infection" in detector.detect("where they did the rfa is red and oozing").present
+
+
+def test_autocorrected_and_misspelled_signs(detector: RedFlagDetector) -> None:
+    assert "passed_out" in detector.detect("i pasta out on the stairs").present
+    assert "breathing" in detector.detect("help i can barley breath").present
+    assert "fever" in detector.detect("pyrexic, 38.9 orally").present
+
+
+def test_a_cue_group_may_share_another_groups_phrases(tmp_path: Path) -> None:
+    lexicon = load_lexicon()
+    history = [c for c in lexicon.cues if c.category == "HISTORICAL"]
+    chronic = {c.phrase for c in history if c.symptoms == ("nerve_symptoms",)}
+    unchanged = {c.phrase for c in history if c.symptoms == ("not_improving",)}
+    assert {"arthritis", "for years now", "same as always"} <= chronic & unchanged
+    source = (Path(__file__).resolve().parents[2] / "data" / "red_flags.yml").read_text(encoding="utf-8")
+    broken = tmp_path / "red_flags.yml"
+    broken.write_text(source.replace("phrases_of: CHRONIC", "phrases_of: CHRONICLE", 1), encoding="utf-8")
+    with pytest.raises(ValueError, match="phrases_of"):
+        load_lexicon(broken)

@@ -279,3 +279,53 @@ def test_a_sure_learned_reading_overrides_a_cue_for_the_configured_levels_never_
     with_watch = {**CONFIG, "override_levels": ["emergency", "urgent", "watch"]}
     watching = RedFlagDetectorComponent.create(with_watch, storage, resource, CONTEXT)._overriding
     assert "not_improving" in watching
+
+
+def test_a_yes_no_question_about_a_sign_being_normal_denies_nothing(
+    component: RedFlagDetectorComponent,
+) -> None:
+    # "normal" after a sign is a denial ("the feeling is normal again")...
+    assert not flags(parse(component, "the tingling is gone, feeling in my feet is normal"))
+    # ...but "is <sign> normal?" asks about a sign the patient may have: asked by name
+    # or escalated, never answered with the numbing medicine's quote
+    message = parse(component, "is a numb big toe normal", intent="ask_numbing")
+    possible = [e["value"] for e in message.get("entities") if e["entity"] == "possible_sign"]
+    assert flags(message) or possible == ["nerve_symptoms"]
+    assert message.get("intent")["name"] in ("report_red_flag", "feeling_unwell")
+
+
+def test_a_fever_written_as_a_clinical_note_is_a_fever(component: RedFlagDetectorComponent) -> None:
+    # the rules find it by the reading; the learned detector must not doubt it away (it
+    # gave such notes under the 5% at which the rules alone are only asked about)
+    note = parse(component, "Please note for my chart: febrile, 38.3 orally.")
+    assert [f["value"] for f in flags(note)] == ["fever"]
+
+
+def test_it_in_a_later_turn_is_the_pain_named_before(component: RedFlagDetectorComponent) -> None:
+    history = tracker(turn("how long is the tenderness meant to go on for", "ask_soreness"))
+    message = parse(component, "day six and it keeps getting worse each day", tracker=history)
+    assert "site_infection" in [f["value"] for f in flags(message)]
+
+
+def test_a_check_answered_with_where_is_a_yes_and_with_a_question_is_not(
+    component: RedFlagDetectorComponent,
+) -> None:
+    asked = tracker(
+        turn("is numb skin on my shin normal", "feeling_unwell"),
+        SlotSet("possible_sign", "nerve_symptoms"),
+        ActiveLoop("red_flag_check_form"),
+    )
+    [flag] = flags(parse(component, "down to my ankle now", intent="inform_after", tracker=asked))
+    assert (flag["value"], flag["detector"]) == ("nerve_symptoms", "confirmed")
+    assert not flags(parse(component, "no, not in my legs", intent="inform_after", tracker=asked))
+    # "is that ok?" read as a yes by the classifier is a question, not a yes
+    question = parse(component, "is that alright?", intent="affirm", tracker=asked)
+    assert not flags(question) and question.get("intent")["name"] == "nlu_fallback"
+
+
+def test_small_talk_right_after_a_warning_gets_the_warning_again(component: RedFlagDetectorComponent) -> None:
+    history = tracker(turn("i wet myself and never felt it coming", "report_red_flag", ["bladder_bowel"]))
+    for text, intent in [("ok cheers", "thank"), ("right, bye for now", "goodbye")]:
+        assert [f["detector"] for f in flags(parse(component, text, intent=intent, tracker=history))] == [
+            "follow_up"
+        ], text
