@@ -97,6 +97,8 @@ def _phrase_pattern(phrases: Sequence[str]) -> re.Pattern[str] | None:
     return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b") if words else None
 
 
+# A message that is only a number or a reading ("36.9", "98.6 f", "37,2°c").
+_NUMBER_ONLY = re.compile(r"[\d.,°\s]+(?:[fc])?\.?")
 # A pronoun that may stand for a limb named in an earlier turn.
 _PRONOUN = re.compile(r"\b(?:it|it's|its|them)\b", re.IGNORECASE)
 
@@ -375,8 +377,8 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             if not decision.present and history:
                 decision = self._follow_up(message, history, decision)
             checking = tracker is not None and tracker.active_loop_name == CHECK_FORM
-            if checking and self._asks_back(message):
-                # "is that ok?" to "is any of this happening now?" is a question, no yes
+            if checking and self._not_a_yes(message):
+                # "is that ok?" or "36.9" to "is any of this happening now?" is no yes
                 self._set_intent(message, FALLBACK_INTENT, message.get(INTENT_RANKING_KEY) or [])
             if not decision.present and tracker is not None:
                 decision = self._confirmation(message, tracker, decision)
@@ -536,11 +538,15 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             return Decision((sign,), {sign: (FOLLOW_UP,)})
         return decision
 
-    def _asks_back(self, message: Message) -> bool:
-        """A "yes" that opens as a yes/no question ("is that ok?", "is it okay?")."""
+    def _not_a_yes(self, message: Message) -> bool:
+        """A "yes" by the classifier that is a yes/no question ("is that ok?") or only a
+        number ("36.9"): the check's answer is neither, so it is asked again."""
         intent = (message.get(INTENT) or {}).get("name")
-        words = (message.get(TEXT) or "").lower().split()
-        return intent == AFFIRM_INTENT and bool(words) and words[0] in self._lexicon.question_openers
+        text = (message.get(TEXT) or "").lower()
+        words = text.split()
+        if intent != AFFIRM_INTENT or not words:
+            return False
+        return words[0] in self._lexicon.question_openers or bool(_NUMBER_ONLY.fullmatch(text.strip()))
 
     def _confirmation(self, message: Message, tracker: DialogueStateTracker, decision: Decision) -> Decision:
         """A yes to "are you … right now?" reports the sign asked about."""

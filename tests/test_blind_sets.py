@@ -62,6 +62,10 @@ GATES = {
     "set_s": (1.0, 0.99, 0.02, 0.97, 0.95),
     # first run 2026-11-27 at 6d133ae, after learning from S (docs/blind_runs/twentieth/)
     "set_t": (1.0, 0.99, 0.03, 0.94, 0.89),
+    # first runs 2026-11-28, the eighth session: U at cddd997 (docs/blind_runs/twentyfirst/),
+    # V at 2359879 after learning from U (twentysecond/); gates at the runs after learning
+    "set_u": (1.0, 0.98, 0.02, 0.97, 0.92),
+    "set_v": (1.0, 0.97, 0.06, 0.94, 0.89),
 }
 
 

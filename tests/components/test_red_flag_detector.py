@@ -471,3 +471,30 @@ def test_a_cue_group_may_share_another_groups_phrases(tmp_path: Path) -> None:
     broken.write_text(source.replace("phrases_of: CHRONIC", "phrases_of: CHRONICLE", 1), encoding="utf-8")
     with pytest.raises(ValueError, match="phrases_of"):
         load_lexicon(broken)
+
+
+def test_the_classes_found_in_set_v(detector: RedFlagDetector) -> None:
+    # long over, before the operation, a figure of speech, blackout blinds, joking
+    assert detector.detect("I passed out once as a student, years back, never since").present == ()
+    assert detector.detect("I was breathless before the operation from the stairs").present == ()
+    assert detector.detect("the parking fee almost made me faint, ha").present == ()
+    assert detector.detect("put up blackout curtains so I can rest in the day").present == ()
+    assert detector.detect("my fingers are numb! from the ice lolly, only joking, all good").present == ()
+    assert "passed_out" in detector.detect("no joke, I fainted in the hall an hour ago").present
+    # a limb asleep from sitting on it, unless it is still numb
+    assert detector.detect("my calf went to sleep, I sat on it through a whole film").present == ()
+    assert "nerve_symptoms" in detector.detect("my foot fell asleep and it's still numb hours later").present
+    # witnesses of the patient's own fainting, and a comparison with the day itself
+    witnessed = detector.detect("I went down at the bus stop, they said I was out for a bit")
+    assert "passed_out" in witnessed.present
+    assert "site_infection" in detector.detect("the spot is much puffier than it was on the day").present
+    # "all under control", one's own smell, fluids through a line, "puff up": no signs
+    assert detector.detect("peeing a lot from all the water but it's all under control").present == ()
+    assert detector.detect("I really stink after two days in bed, can I wash").present == ()
+    assert detector.detect("do they give fluids through a line during it?").present == ()
+    # accidents one could not control are bowel or bladder accidents
+    assert "bladder_bowel" in detector.detect("two accidents this morning that I could not control").present
+    # "puffed up" is a swelling, not breathlessness; "puffing and panting" is
+    puffed = detector.detect("the site has puffed right up and it's hot")
+    assert "site_infection" in puffed.present and "breathing" not in puffed.present
+    assert "breathing" in detector.detect("puffing and panting after two steps").present

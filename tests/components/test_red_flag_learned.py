@@ -321,6 +321,9 @@ def test_a_check_answered_with_where_is_a_yes_and_with_a_question_is_not(
     # "is that ok?" read as a yes by the classifier is a question, not a yes
     question = parse(component, "is that alright?", intent="affirm", tracker=asked)
     assert not flags(question) and question.get("intent")["name"] == "nlu_fallback"
+    # ...and so is a bare normal reading that the classifier took for a yes
+    reading = parse(component, "36.8", intent="affirm", tracker=asked)
+    assert not flags(reading) and reading.get("intent")["name"] == "nlu_fallback"
 
 
 def test_small_talk_right_after_a_warning_gets_the_warning_again(component: RedFlagDetectorComponent) -> None:
