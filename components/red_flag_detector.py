@@ -170,9 +170,10 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             # Intents that say all is well: acknowledged only when nothing in the message is
             # a sign word or a raised reading; otherwise the warning-sign check is asked.
             "calm_intents": ["report_well"],
-            # Small talk right after a warning ("ok", "thanks", "sorry tmi" read as a
-            # goodbye) gets the warning again, never "take care" alone (set U).
-            "after_warning_intents": ["goodbye", "thank", "affirm", "greet"],
+            # A goodbye right after a warning ("ok bye", "sorry tmi" read as one) gets the
+            # warning again, never "take care" alone (set U). A thanks closes the warning
+            # (a later "I feel rough" is asked about), as before.
+            "after_warning_intents": ["goodbye"],
             # An answer to the check of up to this many words that names a limb or a
             # change (`confirm_concepts` in data/red_flags.yml) is a yes.
             "confirm_max_words": 6,
