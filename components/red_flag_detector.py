@@ -203,8 +203,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         )
         self._emergency_question = _phrase_pattern(self._lexicon.emergency_questions)
         self._general_question = _phrase_pattern(self._lexicon.emergency_question_unless)
-        limbs = sorted(self._lexicon.concepts.get("LIMB", ()), key=len, reverse=True)
-        self._limb_words = re.compile(r"\b(?:" + "|".join(map(re.escape, limbs)) + r")\b") if limbs else None
+        self._limb_words = _phrase_pattern(self._lexicon.concepts.get("LIMB", ()))
         self._pronoun_nouns = _phrase_pattern(self._lexicon.pronoun_nouns)
         self._denial = _phrase_pattern([*self._lexicon.occurred_denials, "nope", "nah"])
         self._confirm_words = _phrase_pattern(

@@ -147,9 +147,10 @@ def _cues(raw: Dict[str, Dict[str, Any]], symptom_names: set, concept_names: set
         if set(unless) - concept_names:
             raise ValueError(f"{category}: unknown concepts {sorted(set(unless) - concept_names)}")
         # `phrases_of`: another group's phrases as well, one list kept in one place
-        shared = raw.get(spec.get("phrases_of", ""), {}) if spec.get("phrases_of") else {}
-        if spec.get("phrases_of") and not shared:
-            raise ValueError(f"{name}: phrases_of names no cue group {spec['phrases_of']!r}")
+        source = spec.get("phrases_of")
+        shared = raw.get(source, {}) if source else {}
+        if source and not shared:
+            raise ValueError(f"{name}: phrases_of names no cue group {source!r}")
         directions = {d: list(p) for d, p in shared.items() if d not in OPTIONS}
         for direction, phrases in spec.items():
             if direction not in OPTIONS:
@@ -171,6 +172,14 @@ def _phrases(items: List[object], where: str) -> Tuple[str, ...]:
     if bad:
         raise ValueError(f"{where}: {bad} are not text; quote them in the YAML file")
     return tuple(item.lower() for item in items)  # type: ignore[union-attr]
+
+
+def _known(names: Tuple[str, ...], concepts: Dict[str, Tuple[str, ...]]) -> Tuple[str, ...]:
+    """Concept names that must exist: a typo is an error, not a silently empty list."""
+    unknown = sorted(set(names) - set(concepts))
+    if unknown:
+        raise ValueError(f"confirm_concepts: unknown concepts {unknown}")
+    return names
 
 
 def load_lexicon(path: Path = RED_FLAGS_FILE) -> Lexicon:
@@ -215,7 +224,7 @@ def load_lexicon(path: Path = RED_FLAGS_FILE) -> Lexicon:
         occurred_denial_chars=int(raw.get("occurred_denial_chars", 20)),
         question_openers=_phrases(context.get("question_openers", []), "question_openers"),
         pronoun_nouns=_phrases(raw.get("pronoun_nouns", []), "pronoun_nouns"),
-        confirm_concepts=tuple(str(c) for c in raw.get("confirm_concepts", [])),
+        confirm_concepts=_known(tuple(str(c) for c in raw.get("confirm_concepts", [])), concepts),
         emergency_questions=_phrases(raw.get("emergency_questions", []), "emergency_questions"),
         emergency_question_unless=_phrases(
             raw.get("emergency_question_unless", []), "emergency_question_unless"
