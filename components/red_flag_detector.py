@@ -170,6 +170,9 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             # Intents that say all is well: acknowledged only when nothing in the message is
             # a sign word or a raised reading; otherwise the warning-sign check is asked.
             "calm_intents": ["report_well"],
+            # A report of signs all plainly denied ("no fever, no chills, I'm good") that the
+            # classifier reads as unwell is all-is-well when it gives that at least this.
+            "calm_confidence": 0.5,
             # A goodbye right after a warning ("ok bye", "sorry tmi" read as one) gets the
             # warning again, never "take care" alone (set U). A thanks closes the warning
             # (a later "I feel rough" is asked about), as before.
@@ -209,6 +212,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         self._confirm_words = _phrase_pattern(
             [p for name in self._lexicon.confirm_concepts for p in self._lexicon.concepts.get(name, ())]
         )
+        self._absent_cues = {detector.norms(p) for p in self._lexicon.absent_cues}
         self._rank = {name: self._lexicon.rank(s.level) for name, s in self._lexicon.symptoms.items()}
         # The signs a sure learned reading escalates over a rules cue (`override_levels`). A
         # declared emergency is defined by the patient's words, so a cue of the rules decides
@@ -382,7 +386,8 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
                 self._set_intent(message, FALLBACK_INTENT, message.get(INTENT_RANKING_KEY) or [])
             if not decision.present and tracker is not None:
                 decision = self._confirmation(message, tracker, decision)
-            self._apply(message, finding, decision, where, checking)
+            learned_read = self._learned is not None and model is not None
+            self._apply(message, finding, decision, where, checking, learned_read)
         return messages
 
     def _history(self, tracker: DialogueStateTracker | None) -> List[UserUttered]:
@@ -577,6 +582,7 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         decision: Decision,
         where: Dict[str, List[Tuple[int, int]]],
         checking: bool = False,
+        learned_read: bool = False,
     ) -> None:
         intent = (message.get(INTENT) or {}).get("name")
         ranking = message.get(INTENT_RANKING_KEY) or []
@@ -594,9 +600,13 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
                 if not any(p.start < end and start < p.end for start, end in flagged)
             ]
             follow_up = all(d == (FOLLOW_UP,) for d in decision.detectors.values())
-            if self._is_topic(intent) and intent != warning and (
-                (other_parts and flagged)
-                or (follow_up and intent not in self._config["follow_up_intents"])
+            if (
+                self._is_topic(intent)
+                and intent != warning
+                and (
+                    (other_parts and flagged)
+                    or (follow_up and intent not in self._config["follow_up_intents"])
+                )
             ):
                 entities.append(self._topic_entity(intent))
             about = flagged or ([] if follow_up else [whole])
@@ -619,6 +629,16 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
                 entities.append(self._topic_entity(intent))
             entities.append(self._possible_entity(decision.possible, decision.possible_probability))
             self._set_intent(message, unwell, ranking)
+        elif (
+            learned_read
+            and intent in (report, unwell)
+            and (calm := self._calm_guess(ranking))
+            and self._listed_absent(finding, text)
+        ):
+            # "no fever. no pus. no redness. im good": every sign denied, and the learned
+            # detector agrees (nothing was possible): the all-is-well it also is, and to
+            # the check, its "no"
+            self._set_intent(message, DENY_INTENT if checking else calm, ranking)
         elif intent in (report, unwell) or (intent == FALLBACK_INTENT and self._top_guess(ranking) == report):
             if finding.hypothetical:
                 self._set_intent(message, warning, ranking)
@@ -640,6 +660,8 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
             negated_only = all(m.status == Status.NEGATED for m in finding.mentions)
             if checking and negated_only and not raised_reading(text):
                 self._set_intent(message, DENY_INTENT, ranking)
+            elif not checking and learned_read and self._listed_absent(finding, text):
+                pass  # every sign plainly denied and the learned detector agrees: all is well
             else:
                 entities.append(self._possible_entity(UNNAMED, 0.0))
                 self._set_intent(message, unwell, ranking)
@@ -653,6 +675,30 @@ class RedFlagDetectorComponent(GraphComponent, EntityExtractorMixin):
         if final in (report, unwell) or decision.present:
             entities += self._clinic_entities()
         message.set(ENTITIES, entities, add_to_output=True)
+
+    def _listed_absent(self, finding: Finding, text: str) -> bool:
+        """Every sign the message names is denied by a plain denial before it (`absent_cues`
+        in data/red_flags.yml: "no fever, no chills"), and no reading is raised. Called only
+        where the learned detector read the message and found nothing possible, so both
+        detectors agree."""
+        return (
+            bool(finding.mentions)
+            and all(
+                m.status == Status.NEGATED
+                and m.cues
+                and all(self._detector.norms(cue) in self._absent_cues for cue in m.cues)
+                for m in finding.mentions
+            )
+            and not raised_reading(text)
+        )
+
+    def _calm_guess(self, ranking: List[Dict[str, Any]]) -> str | None:
+        """The all-is-well intent, when the classifier gives it at least `calm_confidence`."""
+        for row in ranking:
+            if row.get("name") in self._config["calm_intents"]:
+                if float(row.get("confidence") or 0.0) >= self._config["calm_confidence"]:
+                    return str(row["name"])
+        return None
 
     @staticmethod
     def _nothing_of_a_sign(finding: Finding, text: str) -> bool:

@@ -57,6 +57,66 @@ _OTHER_MEASURES = frozenset(
 )
 
 
+# A temperature said in words, as dictation writes it ("one hundred and one point two",
+# "thirty eight point five", "one oh one"): read like its digits (set W).
+_UNITS = {
+    w: n
+    for n, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen".split()
+    )
+}
+_TENS = {w: 10 * n for n, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
+_NUMBER_WORDS = frozenset(_UNITS) | frozenset(_TENS) | {"hundred", "oh", "point", "and", "a", "-"}
+
+
+def _words_to_number(words: Sequence[str]) -> float | None:
+    """The value of a temperature said in words, or None when the words are no such number."""
+    whole, _, decimals = " ".join(words).partition(" point ")
+    parts = [w for w in whole.replace("-", " ").split() if w != "and"]
+    if not parts or parts[0] in ("and", "point"):
+        return None
+    if "oh" in parts:  # "one oh one" is said digit by digit
+        digits = ["0" if w == "oh" else str(_UNITS.get(w, "x")) for w in parts]
+        if any(len(d) != 1 for d in digits):
+            return None
+        value = float("".join(digits))
+    else:
+        value, current = 0.0, 0
+        for word in parts:
+            if word == "hundred":
+                current, value = 0, value + 100 * (current or 1)
+            elif word == "a":
+                continue
+            elif word in _TENS and current % 100 == 0:
+                current += _TENS[word]
+            elif word in _UNITS and current % 10 == 0:
+                current += _UNITS[word]
+            else:
+                return None
+        value += current
+    if decimals:
+        digits = [str(_UNITS.get(w, "x")) for w in decimals.replace("-", " ").split()]
+        if not digits or any(len(d) != 1 for d in digits):
+            return None
+        value += float("0." + "".join(digits))
+    return value
+
+
+def spelled_number(tokens: Sequence[str], start: int) -> Tuple[float, int] | None:
+    """A number said in words starting at `start` of the lower-case tokens: its value and
+    where it ends, or None."""
+    end = start
+    while end < len(tokens) and tokens[end] in _NUMBER_WORDS:
+        end += 1
+    while end > start and tokens[end - 1] in ("and", "point", "a", "-", "oh"):
+        end -= 1
+    if end == start or tokens[start] not in _UNITS and tokens[start] not in _TENS and tokens[start] != "a":
+        return None
+    value = _words_to_number(tokens[start:end])
+    return (value, end) if value is not None else None
+
+
 _READING = re.compile(
     r"(?<![\d.,])(\d{2,3}(?:[.,]\d{1,2})?)\s*(?:°|º|deg\b|degrees?\b)?\s*"
     r"(c\b|f\b|celsius\b|fahrenheit\b)?",
@@ -309,6 +369,10 @@ class RedFlagDetector:
         lower = text.lower()
         return self.normaliser(self.nlp.make_doc(lower if len(lower) == len(text) else text))
 
+    def norms(self, phrase: str) -> Tuple[str, ...]:
+        """A phrase's words as the matcher reads them (spelling, contractions, stems)."""
+        return self._norms(phrase)
+
     def _norms(self, phrase: str) -> Tuple[str, ...]:
         return tuple(t.norm_ for t in self._doc(phrase))
 
@@ -329,12 +393,20 @@ class RedFlagDetector:
         this morning, now I'm burning up" is a fever."""
         high: List[Tuple[int, int]] = []
         about_temperature = {sentences[j] for j, t in enumerate(doc) if t.norm_ in self.temperature_words}
+        lower = [t.lower_ for t in doc]
+        skip_to = 0
         for i, token in enumerate(doc):
             match = _NUMBER.match(token.lower_)
-            if not match:
+            inside = i < skip_to or (i > 0 and lower[i - 1] in _NUMBER_WORDS)
+            spelled = None if match or inside else spelled_number(lower, i)
+            if not match and not spelled:
                 continue
-            value = float(match.group(1).replace(",", "."))
-            unit, end = match.group(2), i + 1
+            if spelled:
+                value, end = spelled
+                unit, skip_to = None, end
+            else:
+                value = float(match.group(1).replace(",", "."))
+                unit, end = match.group(2), i + 1
             while end < len(doc) and end <= i + 2 and doc[end].lower_ in _UNIT_TOKENS:
                 unit = _UNIT_WORDS.get(doc[end].lower_, unit)
                 end += 1

@@ -104,6 +104,7 @@ class Lexicon:
     occurred_denial_chars: int = 20
     question_openers: Tuple[str, ...] = ()
     pronoun_nouns: Tuple[str, ...] = ()
+    absent_cues: Tuple[str, ...] = ()
     confirm_concepts: Tuple[str, ...] = ()
     # Asking whether to call 911 now, and the words that make such a question general.
     emergency_questions: Tuple[str, ...] = ()
@@ -224,6 +225,7 @@ def load_lexicon(path: Path = RED_FLAGS_FILE) -> Lexicon:
         occurred_denial_chars=int(raw.get("occurred_denial_chars", 20)),
         question_openers=_phrases(context.get("question_openers", []), "question_openers"),
         pronoun_nouns=_phrases(raw.get("pronoun_nouns", []), "pronoun_nouns"),
+        absent_cues=_phrases(raw.get("absent_cues", []), "absent_cues"),
         confirm_concepts=_known(tuple(str(c) for c in raw.get("confirm_concepts", [])), concepts),
         emergency_questions=_phrases(raw.get("emergency_questions", []), "emergency_questions"),
         emergency_question_unless=_phrases(

@@ -219,3 +219,52 @@ def test_a_fever_word_answered_by_a_normal_reading_is_asked_about_not_one_before
     # ...but a fever said after a question about the reading is a report
     later = parsed(component, "is 99.1 ok? because i have a fever and chills now", ranking)
     assert "fever" in [e["value"] for e in entities(later, "red_flag")]
+
+
+@pytest.fixture()
+def reading() -> RedFlagDetectorComponent:
+    """The component with a learned detector whose readings a test sets."""
+    return RedFlagDetectorComponent(RedFlagDetectorComponent.get_default_config(), RedFlagDetector())
+
+
+def learned_parse(component: RedFlagDetectorComponent, text: str, ranking: List[Dict[str, Any]]) -> Message:
+    message = Message(data={"text": text, "intent": ranking[0], "intent_ranking": ranking, "entities": []})
+    component.process([message], model=object())
+    return message
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nope, no temperature and no shivering, feeling grand",
+        "I don't have any chills, the procedure went fine",
+    ],
+)
+def test_signs_plainly_denied_that_the_learned_detector_agrees_on_are_all_is_well(reading, text) -> None:
+    reading._learned = Readings({})
+    calm = [{"name": "report_well", "confidence": 0.9}]
+    assert learned_parse(reading, text, calm).get("intent")["name"] == "report_well"
+    # ...also when the classifier's first guess was "unwell"
+    unwell = [{"name": "feeling_unwell", "confidence": 1.0}, {"name": "report_well", "confidence": 0.8}]
+    message = learned_parse(reading, text, unwell)
+    assert message.get("intent")["name"] == "report_well"
+    assert entities(message, "possible_sign") == []
+
+
+def test_a_denial_the_learned_detector_doubts_or_a_denial_after_the_sign_is_still_asked(reading) -> None:
+    calm = [{"name": "report_well", "confidence": 0.9}]
+    reading._learned = Readings({"no temperature and no shivering, feeling grand": {"chills": 0.6}})
+    message = learned_parse(reading, "no temperature and no shivering, feeling grand", calm)
+    assert message.get("intent")["name"] == "feeling_unwell"
+    reading._learned = Readings({})
+    # "like normal" after the sign is no plain denial (set M)
+    message = learned_parse(reading, "back is fine but I can't hold my bladder like normal", calm)
+    assert message.get("intent")["name"] in ("feeling_unwell", "report_red_flag")
+    # a raised reading is never all is well
+    message = learned_parse(reading, "no chills, temp 38.4 though", calm)
+    assert message.get("intent")["name"] in ("feeling_unwell", "report_red_flag")
+    # without a learned reading, only one detector has spoken: asked
+    assert (
+        parsed(reading, "no temperature and no shivering, feeling grand", calm).get("intent")["name"]
+        == "feeling_unwell"
+    )

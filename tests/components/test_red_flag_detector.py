@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from components.red_flags.context import Status
-from components.red_flags.detector import RedFlagDetector
+from components.red_flags.detector import RedFlagDetector, spelled_number
 from components.red_flags.lexicon import load_lexicon
 
 
@@ -498,3 +498,24 @@ def test_the_classes_found_in_set_v(detector: RedFlagDetector) -> None:
     puffed = detector.detect("the site has puffed right up and it's hot")
     assert "site_infection" in puffed.present and "breathing" not in puffed.present
     assert "breathing" in detector.detect("puffing and panting after two steps").present
+
+
+@pytest.mark.parametrize(
+    ("words", "value"),
+    [
+        ("a hundred and three point one", 103.1),
+        ("thirty nine point two", 39.2),
+        ("one oh two", 102.0),
+        ("ninety seven", 97.0),
+        ("forty-one", 41.0),
+    ],
+)
+def test_a_temperature_said_in_words_reads_as_its_digits(words: str, value: float) -> None:
+    tokens = words.replace("-", " - ").split()
+    assert spelled_number(tokens, 0) == (value, len(tokens))
+
+
+def test_number_words_that_are_no_number_are_not_read() -> None:
+    assert spelled_number("and then some".split(), 0) is None
+    assert spelled_number("point five".split(), 0) is None
+    assert spelled_number("one one hundred".split(), 0) is None
