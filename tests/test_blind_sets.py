@@ -66,6 +66,12 @@ GATES = {
     # V at 2359879 after learning from U (twentysecond/); gates at the runs after learning
     "set_u": (1.0, 0.98, 0.02, 0.97, 0.92),
     "set_v": (1.0, 0.97, 0.06, 0.94, 0.89),
+    # first runs 2026-11-28, the ninth session, both at 416b220 (docs/blind_runs/twentythird/
+    # for X, twentyfourth/ for W); gates at the runs after learning from them. X's one
+    # emergency asked about, not escalated, is a flatmate who keeled over: a flatmate reads
+    # as someone else (set M's roommate with a fever was), so the patient is asked first.
+    "set_w": (1.0, 0.99, 0.02, 0.97, 0.89),
+    "set_x": (0.98, 0.99, 0.02, 0.96, 0.95),
 }
 
 
@@ -161,6 +167,14 @@ ALREADY_IN_TRAINING = {
     # set u: in the data before the set was written (bc1af94, 7ec44e2, 1558738)
     "hi its me again", "how does the doctor know where the nerve is", "i cant move my left leg at all",
     "is there a payment plan", "shower ok??",
+    # set w: in the data since the project skeleton (bc1af94), before the set was written
+    "will i be home the same day",
+    # set x: short everyday lines, in the data before the set was written (bc1af94, 5be0958,
+    # ad9f206, 7ec44e2, 1558738)
+    "can i do my usual stuff after", "can i have an mri after rfa", "can i sleep on my back tonight",
+    "can i wear nail polish", "i fainted in the shower", "is the doctor board certified",
+    "is this permanent", "numbing?", "ok will do", "what does neurotomy mean",
+    "when is it an emergency", "will it be sore after", "will the pain come back",
 }
 
 

@@ -337,7 +337,9 @@ class RedFlagDetector:
             for phrase in phrases
             for word in phrase.split()
         }
-        self.normaliser = Normaliser(self.lexicon.spelling, SpellingCorrector(targets))
+        concepts = self.lexicon.concepts.values()
+        sign_words = {word for phrases in concepts for phrase in phrases for word in phrase.split()}
+        self.normaliser = Normaliser(self.lexicon.spelling, SpellingCorrector(targets, preferred=sign_words))
         self.concepts = self._matcher("NORM", self.lexicon.concepts)
         self.exclusions = self._matcher("LOWER", {"NOT_SYMPTOM": self.lexicon.not_symptoms})
         cue_phrases: Dict[str, List[str]] = defaultdict(list)

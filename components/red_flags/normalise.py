@@ -75,9 +75,14 @@ def _deletions(word: str, depth: int) -> Set[str]:
 class SpellingCorrector:
     """Corrects misspellings towards the lexicon's words only (a SymSpell-style index)."""
 
-    def __init__(self, targets: Iterable[str], english: SpellChecker | None = None) -> None:
+    def __init__(
+        self, targets: Iterable[str], english: SpellChecker | None = None, preferred: Iterable[str] = ()
+    ) -> None:
         self._english = english or SpellChecker(language="en", distance=1)
         self._targets = {t for t in targets if _WORD.match(t) and len(t) >= 4}
+        # On a tie, a word of a warning sign wins over a word of a cue: a misspelling as near
+        # "bladder" as "battery" is read as the sign, since a missed sign costs more.
+        self._preferred = frozenset(preferred)
         self._index: Dict[str, Set[str]] = {}
         for target in self._targets:
             for variant in _deletions(target, self.max_distance(target)):
@@ -100,9 +105,11 @@ class SpellingCorrector:
         candidates: Set[str] = set()
         for variant in _deletions(word, limit):
             candidates |= self._index.get(variant, set())
-        scored = [(edit_distance(word, c, limit), c[0] != word[0], c) for c in candidates]
-        scored = [s for s in scored if s[0] <= min(limit, self.max_distance(s[2]))]
-        return min(scored)[2] if scored else word
+        scored = [
+            (edit_distance(word, c, limit), c[0] != word[0], c not in self._preferred, c) for c in candidates
+        ]
+        scored = [s for s in scored if s[0] <= min(limit, self.max_distance(s[3]))]
+        return min(scored)[3] if scored else word
 
 
 _APOSTROPHES = str.maketrans("", "", "'’‘`")

@@ -519,3 +519,8 @@ def test_number_words_that_are_no_number_are_not_read() -> None:
     assert spelled_number("and then some".split(), 0) is None
     assert spelled_number("point five".split(), 0) is None
     assert spelled_number("one one hundred".split(), 0) is None
+
+
+def test_a_misspelling_as_near_a_sign_word_as_a_cue_word_reads_as_the_sign(detector) -> None:
+    # "blatter" is two edits from "bladder" and from "battery" (a household thing, a cue)
+    assert detector.detect("i lost control of my blatter twice today").present == ("bladder_bowel",)
